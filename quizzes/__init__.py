@@ -1,0 +1,1 @@
+"""Learning: card states, attempts, review log, scheduling, grading tasks and worker probes."""
