@@ -1,0 +1,27 @@
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from knowledge.fixture_schema import validate_fixtures
+
+
+class Command(BaseCommand):
+    help = "Check the question-bank fixtures and report every error, without loading anything."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "root",
+            nargs="?",
+            type=Path,
+            help="fixtures folder (default: settings.BANK_FIXTURES_DIR)",
+        )
+
+    def handle(self, *args: Any, root: Path | None = None, **options: Any) -> None:
+        data, errors = validate_fixtures(root or settings.BANK_FIXTURES_DIR)
+        for error in errors:
+            self.stderr.write(str(error))
+        if errors:
+            raise CommandError(f"{len(errors)} error(s) in {len(data.cards)} cards")
+        self.stdout.write(self.style.SUCCESS(f"{len(data.cards)} cards, no errors"))

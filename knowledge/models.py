@@ -1,0 +1,234 @@
+"""The question bank: topics, sources, banks (decks), cards and their edit history.
+
+Every text a learner reads exists in Simplified Chinese (``*_zh``) and English (``*_en``), as
+Markdown with LaTeX math.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Topic(models.Model):
+    """A node of the topic tree; ``slug`` is the whole path, e.g. ``cnn/conv-arithmetic``."""
+
+    slug = models.CharField(max_length=200, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    title_zh = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(slug=""), name="topic_slug_not_empty"),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("id")), name="topic_not_own_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug} ({self.title_en})"
+
+
+class Source(models.Model):
+    """A source document the bank was written from."""
+
+    code = models.CharField(max_length=20, unique=True)
+    file_name = models.CharField(max_length=200)
+    title_zh = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title_en}"
+
+
+class SourceSection(models.Model):
+    """A citable section of a source document (``000:2.2``)."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="sections")
+    section_id = models.CharField(max_length=50)
+    title_zh = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["source__code", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "section_id"], name="unique_section_per_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.citation
+
+    @property
+    def citation(self) -> str:
+        return f"{self.source.code}:{self.section_id}"
+
+
+class Bank(models.Model):
+    """A question bank (deck) owned by an instructor."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title_zh = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    description_zh = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="banks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.title_en
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Card(models.Model):
+    """One question. Numeric cards name a compute template and draw a fresh variant per review."""
+
+    class Kind(models.TextChoices):
+        CONCEPT = "concept", "Concept"
+        MCQ = "mcq", "Multiple choice"
+        NUMERIC = "numeric", "Numeric"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=120, unique=True)
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="cards")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="cards")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+    difficulty = models.PositiveSmallIntegerField(default=2)
+    question_zh = models.TextField()
+    question_en = models.TextField()
+    answer_zh = models.TextField()
+    answer_en = models.TextField()
+    erratum_zh = models.TextField(blank=True)
+    erratum_en = models.TextField(blank=True)
+    template_id = models.CharField(max_length=80, blank=True)
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    constraints = models.JSONField(default=dict, blank=True)
+    checks = models.JSONField(default=list, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cards")
+    sections = models.ManyToManyField(SourceSection, blank=True, related_name="cards")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["topic__position", "slug"]
+        indexes = [models.Index(fields=["status", "kind"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(difficulty__gte=1, difficulty__lte=5), name="card_difficulty_1_to_5"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="card_version_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["concept", "mcq", "numeric"]), name="card_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]), name="card_status_valid"
+            ),
+            # A numeric card names its template; other kinds never do.
+            models.CheckConstraint(
+                condition=(Q(kind="numeric") & ~Q(template_id=""))
+                | (~Q(kind="numeric") & Q(template_id="")),
+                name="card_template_iff_numeric",
+            ),
+            models.CheckConstraint(
+                condition=~Q(question_zh="") & ~Q(question_en=""), name="card_question_bilingual"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class KeyPoint(models.Model):
+    """A point a typed answer to a concept card should make, with phrasings that count as it."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="key_points")
+    position = models.PositiveIntegerField(default=0)
+    text_zh = models.TextField()
+    text_en = models.TextField()
+    accept_zh = models.JSONField(default=list)
+    accept_en = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["card", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "position"], name="unique_key_point_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text_en
+
+
+class Option(models.Model):
+    """A choice of a multiple-choice card, with the feedback shown when it is picked."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveIntegerField(default=0)
+    text_zh = models.TextField()
+    text_en = models.TextField()
+    correct = models.BooleanField(default=False)
+    feedback_zh = models.TextField(blank=True)
+    feedback_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["card", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "position"], name="unique_option_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text_en
+
+
+class CardRevision(models.Model):
+    """A snapshot of a card after each change: its edit history."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Card.Status.choices)
+    snapshot = models.JSONField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["card", "-created_at", "-id"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.card.slug} v{self.version} ({self.created_at:%Y-%m-%d %H:%M})"

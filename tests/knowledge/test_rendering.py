@@ -1,0 +1,59 @@
+"""Instructors' Markdown is rendered with its math intact and nothing executable."""
+
+import pytest
+
+from knowledge.rendering import render_markdown
+
+
+def test_inline_math_survives_markdown_untouched() -> None:
+    html = render_markdown(
+        r"Output $\lfloor (W-K+2P)/S \rfloor + 1$ for *each* axis, and $a_1 * b_2$."
+    )
+
+    assert r'<span class="math math-inline">\(\lfloor (W-K+2P)/S \rfloor + 1\)</span>' in html
+    assert r"\(a_1 * b_2\)" in html  # not turned into <em>
+    assert "<em>each</em>" in html
+
+
+def test_display_math_is_a_block_of_its_own() -> None:
+    html = render_markdown("Softmax:\n\n$$p_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}$$\n\nDone.")
+
+    assert (
+        '<div class="math math-display">\\[p_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}\\]</div>' in html
+    )
+    assert "<p><div" not in html
+
+
+def test_a_lone_dollar_is_text() -> None:
+    assert "$5 and $6" in render_markdown("It costs $5 and $6.")
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="javascript:alert(1)">x</a>',
+        "<iframe src='https://evil.example'></iframe>",
+        '<div onmouseover="alert(1)">hover</div>',
+        "<style>body{display:none}</style>",
+    ],
+)
+def test_markup_that_could_run_code_is_removed(attack: str) -> None:
+    html = render_markdown(f"Before {attack} after").lower()
+
+    assert "<script" not in html
+    assert "onerror" not in html
+    assert "onmouseover" not in html
+    assert "javascript:" not in html
+    assert "<iframe" not in html
+    assert "<style" not in html
+    assert "before" in html and "after" in html
+
+
+def test_math_cannot_smuggle_markup() -> None:
+    html = render_markdown(r"$</span><script>alert(1)</script>$")
+
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
