@@ -115,14 +115,22 @@ def box_area(boxes: npt.ArrayLike) -> FloatArray:
 
 
 def _inter_union(b1: FloatArray, b2: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Pairwise intersection and union areas of two xyxy sets: ``[N, M]`` each."""
+    """Pairwise intersection and union areas of two xyxy sets: ``[N, M]`` each.
+
+    Works one coordinate at a time with ``ufunc.outer`` and in-place updates, so the largest
+    temporaries are ``[N, M]`` rather than ``[N, M, 2]``.
+    """
     area1 = (b1[:, 2] - b1[:, 0]) * (b1[:, 3] - b1[:, 1])  # [N]
     area2 = (b2[:, 2] - b2[:, 0]) * (b2[:, 3] - b2[:, 1])  # [M]
-    lt = np.maximum(b1[:, None, :2], b2[None, :, :2])  # [N, M, 2]
-    rb = np.minimum(b1[:, None, 2:], b2[None, :, 2:])  # [N, M, 2]
-    wh = np.clip(rb - lt, 0.0, None)  # [N, M, 2]
-    inter = wh[..., 0] * wh[..., 1]  # [N, M]
-    union = area1[:, None] + area2[None, :] - inter  # [N, M]
+    inter = np.minimum.outer(b1[:, 2], b2[:, 2])  # [N, M]: right edge of the overlap
+    inter -= np.maximum.outer(b1[:, 0], b2[:, 0])  # overlap width
+    np.maximum(inter, 0.0, out=inter)
+    height = np.minimum.outer(b1[:, 3], b2[:, 3])  # [N, M]
+    height -= np.maximum.outer(b1[:, 1], b2[:, 1])
+    np.maximum(height, 0.0, out=height)
+    inter *= height
+    union = np.add.outer(area1, area2)  # [N, M]
+    union -= inter
     return inter, union
 
 
@@ -149,7 +157,10 @@ def box_iou(boxes1: npt.ArrayLike, boxes2: npt.ArrayLike, fmt: BoxFormat = "xyxy
     b1 = _to_xyxy(_as_boxes(boxes1, "boxes1", fmt), fmt)
     b2 = _to_xyxy(_as_boxes(boxes2, "boxes2", fmt), fmt)
     inter, union = _inter_union(b1, b2)
-    return _safe_divide(inter, union)
+    # union >= inter >= 0 for valid boxes, and union == 0 forces inter == 0, so dividing in place
+    # only where union > 0 leaves exactly the documented 0 elsewhere.
+    np.divide(inter, union, out=inter, where=union > 0)
+    return inter
 
 
 def generalized_box_iou(
@@ -201,25 +212,34 @@ def _greedy_nms(
     # A stable sort of -scores orders by descending score and keeps equal scores in index order,
     # which is what torchvision's CPU kernel does (scores.sort(stable=True, descending=True)).
     order = np.argsort(-scores, kind="stable")
-    ordered = boxes[order]  # [N, 4]
-    areas = (ordered[:, 2] - ordered[:, 0]) * (ordered[:, 3] - ordered[:, 1])  # [N]
-    ordered_groups = groups[order] if groups is not None else None
-    remaining = np.arange(order.shape[0])  # positions in `ordered` not yet kept or suppressed
+    # The candidates still in play, as separate contiguous columns in visiting order. Each round
+    # keeps the first one and shrinks every column to the survivors, so later rounds touch only
+    # boxes that can still be kept.
+    x1, y1, x2, y2 = (np.ascontiguousarray(boxes[order, k]) for k in range(4))
+    areas = (x2 - x1) * (y2 - y1)
+    index = order.astype(np.int64)
+    group = groups[order] if groups is not None else None
     kept: list[int] = []
-    while remaining.size:  # one iteration per kept box
-        i = int(remaining[0])
-        kept.append(i)
-        rest = remaining[1:]  # [R]
-        lt = np.maximum(ordered[i, :2], ordered[rest, :2])  # [R, 2]
-        rb = np.minimum(ordered[i, 2:], ordered[rest, 2:])  # [R, 2]
-        wh = np.clip(rb - lt, 0.0, None)  # [R, 2]
-        inter = wh[:, 0] * wh[:, 1]  # [R]
-        iou = _safe_divide(inter, areas[i] + areas[rest] - inter)  # [R]
-        survive = iou <= thr  # suppression needs IoU strictly above the threshold
-        if ordered_groups is not None:
-            survive |= ordered_groups[rest] != ordered_groups[i]
-        remaining = rest[survive]
-    return order[np.asarray(kept, dtype=np.int64)].astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        while index.size:  # one iteration per kept box
+            kept.append(int(index[0]))
+            width = np.minimum(x2[0], x2[1:])
+            width -= np.maximum(x1[0], x1[1:])
+            np.maximum(width, 0.0, out=width)
+            height = np.minimum(y2[0], y2[1:])
+            height -= np.maximum(y1[0], y1[1:])
+            np.maximum(height, 0.0, out=height)
+            inter = width * height
+            iou = inter / (areas[0] + areas[1:] - inter)  # 0 / 0 = NaN only for two points
+            # Suppression needs IoU strictly above the threshold; NaN > thr is False.
+            survive = ~(iou > thr)
+            if group is not None:
+                survive |= group[1:] != group[0]
+                group = group[1:][survive]
+            x1, y1, x2, y2 = x1[1:][survive], y1[1:][survive], x2[1:][survive], y2[1:][survive]
+            areas = areas[1:][survive]
+            index = index[1:][survive]
+    return np.asarray(kept, dtype=np.int64)
 
 
 def nms(boxes: npt.ArrayLike, scores: npt.ArrayLike, iou_threshold: float) -> IntArray:

@@ -81,10 +81,17 @@ def _check_reduction(reduction: str) -> None:
 
 
 def _shifted(x: FloatArray, axis: int) -> FloatArray:
-    """Return ``x - max(x, axis)``; a non-finite max (all -inf) is replaced by 0 (no inf - inf)."""
+    """Return a new array ``x - max(x, axis)``; a non-finite max (all -inf) is replaced by 0.
+
+    ``np.max`` propagates NaN, so a NaN anywhere in ``x`` shows up in ``peak``: checking the
+    maxima is the NaN check, without a separate pass over ``x``.
+    """
     peak = np.max(x, axis=axis, keepdims=True)  # [..., 1, ...]: size 1 on `axis`
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    return np.asarray(x - peak, dtype=np.float64)
+    if not np.isfinite(peak).all():
+        if np.isnan(peak).any():
+            raise ValueError("x must not contain NaN")
+        peak = np.where(np.isfinite(peak), peak, 0.0)
+    return np.subtract(x, peak, dtype=np.float64)
 
 
 def _check_axis(x: FloatArray, axis: int) -> int:
@@ -102,12 +109,14 @@ def softmax(x: npt.ArrayLike, axis: int = -1) -> FloatArray:
     so the largest exponent is ``exp(0) = 1`` and logits of size 1e4 neither overflow nor give
     NaN. Semantics of ``torch.softmax(x, dim=axis)``.
     """
-    arr = _as_float(x, "x")
+    arr = np.asarray(x, dtype=np.float64)  # NaN is rejected by _shifted
     ax = _check_axis(arr, axis)
     if arr.shape[ax] == 0:
         return arr.copy()
-    e = np.exp(_shifted(arr, ax))
-    return np.asarray(e / e.sum(axis=ax, keepdims=True), dtype=np.float64)  # [..., C] / [..., 1]
+    e = _shifted(arr, ax)
+    np.exp(e, out=e)
+    e /= e.sum(axis=ax, keepdims=True)  # [..., C] / [..., 1]
+    return e
 
 
 def log_softmax(x: npt.ArrayLike, axis: int = -1) -> FloatArray:

@@ -27,6 +27,9 @@ IntArray = npt.NDArray[np.int64]
 
 # torchvision's roi_pool starts a non-empty bin's running maximum at -FLT_MAX (for every dtype).
 _FLT_MAX = float(np.finfo(np.float32).max)
+# RoIs per batched matmul in roi_align: bounds the [k, C, out_h, W] temporary (about 20 MB for
+# 64 RoIs of a 256-channel, 50-wide map) while keeping the matmuls large.
+_ROI_CHUNK = 64
 
 
 def _check_inputs(
@@ -210,16 +213,15 @@ def roi_align(
     weights_x = _axis_weights(scaled[:, 0], bin_w, grid_w, out_w, width)  # [K, out_w, W]
 
     out = np.zeros((count_rois, channels, out_h, out_w))
-    for image in np.unique(batch):  # one einsum per image, over all of its RoIs
+    for image in np.unique(batch):
         picked = np.flatnonzero(batch == image)
-        pooled = np.einsum(
-            "kph,chw,kqw->kcpq",
-            weights_y[picked],
-            fmap[image],
-            weights_x[picked],
-            optimize=True,
-        )  # [k, C, out_h, out_w]
-        out[picked] = pooled / count[picked, np.newaxis, np.newaxis, np.newaxis]
+        plane = fmap[image]  # [C, H, W]
+        # Two batched matmuls per chunk of RoIs; chunks bound the [k, C, out_h, W] temporary.
+        for first in range(0, len(picked), _ROI_CHUNK):
+            chunk = picked[first : first + _ROI_CHUNK]
+            rows = np.matmul(weights_y[chunk][:, np.newaxis], plane)  # [k, C, out_h, W]
+            pooled = np.matmul(rows, weights_x[chunk].transpose(0, 2, 1)[:, np.newaxis])
+            out[chunk] = pooled / count[chunk, np.newaxis, np.newaxis, np.newaxis]
     return out
 
 
