@@ -397,6 +397,16 @@ def bench_templates(args: argparse.Namespace) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def python_calibration_us() -> float:
+    """Best time of a fixed pure-Python loop (``sum(range(10_000))``), in microseconds.
+
+    The template rates are pure-Python work, so on a virtual machine whose speed drifts they
+    move with this figure; compare template rates between runs only after scaling by it.
+    """
+    best = min(timeit.repeat("sum(range(10_000))", number=2000, repeat=5)) / 2000
+    return best * 1e6
+
+
 def machine_info(bench: Bench) -> dict[str, Any]:
     cpu_model = platform.processor() or None
     try:
@@ -422,6 +432,7 @@ def machine_info(bench: Bench) -> dict[str, Any]:
         ),
         "torch_num_threads": torch.get_num_threads() if torch is not None else None,
         "load_average_1_5_15_at_start": list(os.getloadavg()),
+        "python_calibration_us_at_start": python_calibration_us(),
     }
 
 
@@ -437,6 +448,12 @@ def print_report(rows: list[dict[str, Any]], tmpl: dict[str, Any], info: dict[st
         f"compute/ vs torch {info['torch']} / torchvision {info['torchvision']}, "
         f"numpy {info['numpy']}, {info['cpu_count']} CPUs, torch threads "
         f"{info['torch_num_threads']}, {info['date_utc']}"
+    )
+    calib = (info["python_calibration_us_at_start"], info.get("python_calibration_us_at_end"))
+    print(
+        "pure-Python calibration, sum(range(10_000)): "
+        + " -> ".join(f"{c:.0f} us" for c in calib if c is not None)
+        + " (start -> end; template rates scale inversely with it)"
     )
     cols = [("float64", "torch f64"), ("float32", "torch f32"), ("float64_1thread", "f64 1thr")]
     head = f"{'benchmark':<20} {'ours':>12}"
@@ -507,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         tmpl = {"status": "unavailable", "reason": "not selected (--only)"}
     info["load_average_1_5_15_at_end"] = list(os.getloadavg())
+    info["python_calibration_us_at_end"] = python_calibration_us()
     print_report(rows, tmpl, info)
     if not args.no_write:
         result = {

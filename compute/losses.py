@@ -91,7 +91,8 @@ def _shifted(x: FloatArray, axis: int) -> FloatArray:
         if np.isnan(peak).any():
             raise ValueError("x must not contain NaN")
         peak = np.where(np.isfinite(peak), peak, 0.0)
-    return np.subtract(x, peak, dtype=np.float64)
+    shifted: FloatArray = x - peak
+    return shifted
 
 
 def _check_axis(x: FloatArray, axis: int) -> int:
