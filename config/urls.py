@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config.health import healthz
+from knowledge import views as knowledge_views
 from quizzes import apis as quiz_apis
 
 api_v1 = [
@@ -18,6 +19,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", knowledge_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api-v1"))),
