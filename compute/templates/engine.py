@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -129,8 +129,13 @@ class Choice:
     misconception: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Core:
+class _Core(NamedTuple):
+    """What a variant is made of, memoized per (template, version, seed, constraints).
+
+    A NamedTuple rather than a frozen dataclass: it is built once per generated variant, and a
+    frozen dataclass's ``__init__`` (one ``object.__setattr__`` per field) costs several times more.
+    """
+
     template: Template
     seed: int
     params: Params
@@ -370,7 +375,11 @@ def _build_core(t: Template, seed: int, ckey: tuple[tuple[str, tuple[Any, ...]],
                     continue  # rounding swallows this mistake here: nothing to detect
                 ok = False
             else:
-                clash = next((mw for mw, w in values if _is_close(t, v, w)), None)
+                clash: Misconception | None = None
+                for earlier, w in values:  # a plain loop: this runs per misconception per draw
+                    if _is_close(t, v, w):
+                        clash = earlier
+                        break
                 if clash is None:
                     values.append((m, v))
                     continue
