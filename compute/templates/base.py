@@ -9,6 +9,7 @@ and renders the prompt and the worked solution in Simplified Chinese and English
 from __future__ import annotations
 
 import math
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ __all__ = [
     "Tolerance",
     "UnknownTemplate",
     "Value",
+    "pcg64_seed_state",
 ]
 
 T = TypeVar("T")
@@ -135,30 +137,140 @@ class Misconception:
     defers_to: str | None = None
 
 
+#: PCG64's 128-bit multiplier and the SeedSequence output hash constants (numpy's ``_pcg64`` and
+#: ``bit_generator`` sources); ``tests/compute/test_templates_engine.py`` checks the stream they give
+#: against ``Generator(PCG64(seed))`` itself.
+_PCG_MULT = 0x2360ED051FC65DA44385DF649FCCF645
+_MASK128 = (1 << 128) - 1
+_MASK32 = 0xFFFFFFFF
+_SS_INIT_B = 0x8B51F9DD
+_SS_MULT_B = 0x58F38DED
+
+
+def _output_hash_constants() -> tuple[int, ...]:
+    """Return the (xor, multiply) constant pairs of ``generate_state``'s eight words, flattened.
+
+    The running hash constant does not depend on the seed, so its eight steps are worked out once.
+    """
+    out, h = [], _SS_INIT_B
+    for _ in range(8):
+        x = h
+        h = (h * _SS_MULT_B) & _MASK32
+        out += [x, h]
+    return tuple(out)
+
+
+(_X0, _Y0, _X1, _Y1, _X2, _Y2, _X3, _Y3, _X4, _Y4, _X5, _Y5, _X6, _Y6, _X7, _Y7) = (
+    _output_hash_constants()
+)
+
+
+def pcg64_seed_state(seed: int) -> tuple[int, int]:
+    """Return the (state, inc) pair that ``numpy.random.PCG64(seed)`` starts from.
+
+    NumPy builds it in three steps: ``SeedSequence(seed)`` mixes the seed into a pool of four
+    32-bit words, ``generate_state(4, uint64)`` hashes the pool into eight 32-bit words read as
+    four 64-bit ones, and PCG64 takes the first two as the initial state and the last two as the
+    stream (``inc``), stepping the generator twice. Only the pool comes from NumPy here:
+    ``generate_state`` runs under ``np.errstate``, whose context switch costs more than the
+    hashing itself, written out below word by word.
+    """
+    p0, p1, p2, p3 = np.random.SeedSequence(seed).pool.tolist()
+    m = _MASK32
+    d0 = ((p0 ^ _X0) * _Y0) & m
+    d1 = ((p1 ^ _X1) * _Y1) & m
+    d2 = ((p2 ^ _X2) * _Y2) & m
+    d3 = ((p3 ^ _X3) * _Y3) & m
+    d4 = ((p0 ^ _X4) * _Y4) & m
+    d5 = ((p1 ^ _X5) * _Y5) & m
+    d6 = ((p2 ^ _X6) * _Y6) & m
+    d7 = ((p3 ^ _X7) * _Y7) & m
+    # Each word is d ^ (d >> 16); pairs are little-endian uint64s (low word first).
+    init_state = ((d1 ^ d1 >> 16) << 96) | ((d0 ^ d0 >> 16) << 64)
+    init_state |= ((d3 ^ d3 >> 16) << 32) | (d2 ^ d2 >> 16)
+    init_seq = ((d5 ^ d5 >> 16) << 96) | ((d4 ^ d4 >> 16) << 64)
+    init_seq |= ((d7 ^ d7 >> 16) << 32) | (d6 ^ d6 >> 16)
+    inc = ((init_seq << 1) | 1) & _MASK128
+    # pcg_setseq_128_srandom_r: state = 0; step; state += init_state; step.
+    return ((inc + init_state) * _PCG_MULT + inc) & _MASK128, inc
+
+
+class _Stream(threading.local):
+    """One PCG64 generator per thread, re-seeded for each variant instead of rebuilt.
+
+    Building ``Generator(PCG64(seed))`` costs more than drawing a whole variant; setting the
+    state of an existing one gives the same variates at a fraction of the cost.
+    """
+
+    def __init__(self) -> None:
+        self.bits = np.random.PCG64(0)
+        self.rng = np.random.Generator(self.bits)
+        self.owner: object = None
+
+
+_STREAM = _Stream()
+
+
 class Draw:
     """Draw named parameters from a seeded generator, honouring constraints.
 
-    Uniform variates are fetched ``_BUFFER`` at a time from the generator to keep the per-variant
-    cost low; the stream of variates is the same whatever the chunk size, a pure function of the
-    seed. A constraint ``{name: [values]}`` replaces
-    the default options of the parameter ``name`` by ``values``.
+    The variates are those of ``numpy.random.Generator(numpy.random.PCG64(seed)).random()``,
+    fetched ``_BUFFER`` at a time to keep the per-variant cost low; the stream is the same
+    whatever the chunk size, a pure function of the seed. Build a draw with :meth:`seeded` (the
+    fast path used by the engine) or from any ``Generator``. A constraint ``{name: [values]}``
+    replaces the default options of the parameter ``name`` by ``values``.
     """
 
-    __slots__ = ("_buf", "_constraints", "_i", "_rng", "used")
+    __slots__ = ("_buf", "_constraints", "_fill", "_i", "_rng", "_start", "_taken", "used")
+
+    _start: tuple[int, int]
+    _taken: int
 
     def __init__(
         self, rng: np.random.Generator, constraints: Mapping[str, Sequence[Any]] | None = None
     ) -> None:
         self._rng = rng
+        self._fill = self._from_generator
         self._buf: list[float] = []
         self._i = _BUFFER
         self._constraints = constraints or {}
         self.used: set[str] = set()
 
+    @classmethod
+    def seeded(cls, seed: int, constraints: Mapping[str, Sequence[Any]] | None = None) -> Draw:
+        """Return a draw whose variates are those of ``Generator(PCG64(seed))``."""
+        draw = cls(_STREAM.rng, constraints)
+        draw._start = pcg64_seed_state(seed)
+        draw._taken = 0
+        draw._fill = draw._from_stream
+        return draw
+
+    def _from_generator(self) -> list[float]:
+        values: list[float] = self._rng.random(_BUFFER).tolist()
+        return values
+
+    def _from_stream(self) -> list[float]:
+        stream = _STREAM
+        if stream.owner is not self:
+            # First chunk, or another draw on this thread used the generator since our last one.
+            state, inc = self._start
+            stream.bits.state = {
+                "bit_generator": "PCG64",
+                "state": {"state": state, "inc": inc},
+                "has_uint32": 0,
+                "uinteger": 0,
+            }
+            if self._taken:
+                stream.bits.advance(self._taken)  # one 64-bit output per double
+            stream.owner = self
+        self._taken += _BUFFER
+        values: list[float] = stream.rng.random(_BUFFER).tolist()
+        return values
+
     def uniform(self) -> float:
         """Return the next uniform variate in [0, 1)."""
         if self._i >= _BUFFER:
-            self._buf = self._rng.random(_BUFFER).tolist()
+            self._buf = self._fill()
             self._i = 0
         u = self._buf[self._i]
         self._i += 1
@@ -167,7 +279,7 @@ class Draw:
     def index(self, n: int) -> int:
         """Return a uniform index in ``range(n)``."""
         if self._i >= _BUFFER:
-            self._buf = self._rng.random(_BUFFER).tolist()
+            self._buf = self._fill()
             self._i = 0
         u = self._buf[self._i]
         self._i += 1
@@ -181,7 +293,7 @@ class Draw:
         # index() inlined: this is the hot path of every template.
         i = self._i
         if i >= _BUFFER:
-            self._buf = self._rng.random(_BUFFER).tolist()
+            self._buf = self._fill()
             i = 0
         self._i = i + 1
         return options[int(self._buf[i] * len(options))]

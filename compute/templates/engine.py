@@ -344,11 +344,23 @@ def parameter_names(template_id: str, version: int | None = None) -> tuple[str, 
     return tuple(sorted(draw.names))
 
 
-def _build_core(t: Template, seed: int, ckey: tuple[tuple[str, tuple[Any, ...]], ...]) -> _Core:
-    """Draw until a variant has distinct misconception values (see :class:`Misconception`)."""
+def _build_core(
+    t: Template,
+    seed: int,
+    ckey: tuple[tuple[str, tuple[Any, ...]], ...],
+    draw: Draw | None = None,
+) -> _Core:
+    """Draw until a variant has distinct misconception values (see :class:`Misconception`).
+
+    ``draw`` defaults to ``Draw.seeded(seed, constraints)``; the tests pass a draw over a freshly
+    built ``Generator(PCG64(seed))`` to check that both give the same variant.
+    """
     constraints = dict(ckey)
-    draw = Draw(np.random.Generator(np.random.PCG64(seed)), constraints)
+    if draw is None:
+        draw = Draw.seeded(seed, constraints)
     fallback: _Core | None = None
+    # Tuples, sets and choice keys coincide only when equal: skip the tolerance logic for them.
+    exact = t.kind is AnswerKind.TUPLE or t.kind is AnswerKind.SET or t.kind is AnswerKind.CHOICE
     for _ in range(MAX_ATTEMPTS):
         p = t.sample(draw)
         if constraints and not draw.used >= constraints.keys():
@@ -370,14 +382,14 @@ def _build_core(t: Template, seed: int, ckey: tuple[tuple[str, tuple[Any, ...]],
                 continue  # the learner's wrong formula has no value here
             if v is None or (type(v) is float and not math.isfinite(v)):
                 continue
-            if _is_close(t, v, ans):
+            if v == ans if exact else _is_close(t, v, ans):
                 if m.absorbable:
                     continue  # rounding swallows this mistake here: nothing to detect
                 ok = False
             else:
                 clash: Misconception | None = None
                 for earlier, w in values:  # a plain loop: this runs per misconception per draw
-                    if _is_close(t, v, w):
+                    if v == w if exact else _is_close(t, v, w):
                         clash = earlier
                         break
                 if clash is None:
@@ -408,11 +420,61 @@ def _core(
     return _build_core(get_template(template_id, version), seed, ckey)
 
 
+def _frozen_instance(cls: type[T], fields: dict[str, Any]) -> T:
+    """Build a frozen dataclass instance from ``fields`` (every field, by name).
+
+    The generated ``__init__`` of a frozen dataclass sets each field through
+    ``object.__setattr__``; filling the instance dictionary at once costs a quarter of that, and
+    the instance stays frozen. Used for the two objects made per request, Variant and GradeResult.
+    """
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
 def _variant(core: _Core, constraints: Mapping[str, Sequence[Any]] | None) -> Variant:
     t = core.template
-    # A read-only view: the parameters are shared with the memoized variant.
-    params = MappingProxyType(core.params)
-    return Variant(t.id, t.version, core.seed, t.kind, params, core.answer, constraints, core)
+    return _frozen_instance(
+        Variant,
+        {
+            "template_id": t.id,
+            "version": t.version,
+            "seed": core.seed,
+            "kind": t.kind,
+            # A read-only view: the parameters are shared with the memoized variant.
+            "params": MappingProxyType(core.params),
+            "answer": core.answer,
+            "constraints": constraints,
+            "_core": core,
+        },
+    )
+
+
+def _result(
+    score: float,
+    misconception: str | None,
+    feedback: Bilingual,
+    expected: str,
+    parsed: Value,
+    lang: str,
+    core: _Core,
+) -> GradeResult:
+    """Return the GradeResult of a readable response (it counts as an attempt)."""
+    return _frozen_instance(
+        GradeResult,
+        {
+            "score": score,
+            "correct": misconception is None and score == 1.0,
+            "counts_as_attempt": True,
+            "misconception": misconception,
+            "feedback": feedback,
+            "format_error": None,
+            "expected": expected,
+            "parsed": parsed,
+            "lang": lang,
+            "_core": core,
+        },
+    )
 
 
 def _check_seed(seed: int) -> int:
@@ -468,7 +530,7 @@ def _parse(t: Template, core: _Core, response: str) -> Value:
     if kind is AnswerKind.TUPLE:
         assert isinstance(core.answer, tuple)
         values = parse_tuple(response, len(core.answer))
-        if all(type(v) is int for v in values):
+        if float not in map(type, values):
             return values  # type: ignore[return-value]
         return tuple(int(v) if float(v).is_integer() else v for v in values)  # type: ignore[misc]
     if kind is AnswerKind.SET:
@@ -541,18 +603,16 @@ def grade(
             _core=core,
         )
     if _matches(t, parsed, core.answer):
-        return GradeResult(1.0, True, True, None, _CORRECT, None, expected, parsed, lang, core)
+        return _result(1.0, None, _CORRECT, expected, parsed, lang, core)
     for m, v in core.misconceptions:
         if _matches(t, parsed, v):
             feedback = Bilingual(
                 zh=f"{m.feedback.zh}正确答案是 {expected}。",
                 en=f"{m.feedback.en} The correct answer is {expected}.",
             )
-            return GradeResult(
-                m.credit, False, True, m.id, feedback, None, expected, parsed, lang, core
-            )
+            return _result(m.credit, m.id, feedback, expected, parsed, lang, core)
     feedback = Bilingual(
         zh=f"不正确。正确答案是 {expected},请对照解答步骤。",
         en=f"Not correct. The answer is {expected}; compare with the worked solution.",
     )
-    return GradeResult(0.0, False, True, None, feedback, None, expected, parsed, lang, core)
+    return _result(0.0, None, feedback, expected, parsed, lang, core)

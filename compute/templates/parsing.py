@@ -177,15 +177,15 @@ def parse_tuple(text: str, arity: int) -> tuple[Number, ...]:
     """Return the ``arity`` numbers of a tuple such as ``(20, 33, 24, 49)`` or ``20x33x24x49``."""
     # The canonical "(20, 33, 24, 49)" skips the general machinery.
     simple = _SIMPLE_TUPLE.fullmatch(text)
-    values: list[Number] = (
-        [int(v) for v in simple.group(1).split(",")] if simple is not None else _numbers(text)
+    values: tuple[Number, ...] = (
+        tuple(map(int, simple.group(1).split(","))) if simple is not None else tuple(_numbers(text))
     )
     if len(values) != arity:
         raise _msg(
             f"需要 {arity} 个数,你输入了 {len(values)} 个。",
             f"Expected {arity} numbers, got {len(values)}.",
         )
-    return tuple(values)
+    return values
 
 
 def parse_set(text: str) -> frozenset[Number]:
