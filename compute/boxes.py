@@ -205,41 +205,71 @@ def _check_threshold(iou_threshold: float) -> float:
     return thr
 
 
+#: Candidates resolved together by :func:`_greedy_nms`: large enough to amortize NumPy's per-call
+#: cost, small enough that the block-by-rest IoU matrix stays in cache (bench/compute.py).
+_NMS_BLOCK = 32
+
+
+def _overlaps(
+    cols: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    rows: IntArray,
+    others: IntArray,
+    thr: float,
+) -> npt.NDArray[np.bool_]:
+    """Return ``iou[rows][:, others] > thr`` from the columns (x1, y1, x2, y2, area)."""
+    x1, y1, x2, y2, area = cols
+    width = np.minimum(x2[rows][:, None], x2[others])
+    width -= np.maximum(x1[rows][:, None], x1[others])
+    np.maximum(width, 0.0, out=width)
+    height = np.minimum(y2[rows][:, None], y2[others])
+    height -= np.maximum(y1[rows][:, None], y1[others])
+    np.maximum(height, 0.0, out=height)
+    width *= height  # the intersection
+    union = np.add(area[rows][:, None], area[others])
+    union -= width
+    width /= union  # 0 / 0 = NaN only for two points; NaN > thr is False (not suppressed)
+    return width > thr
+
+
 def _greedy_nms(
     boxes: FloatArray, scores: FloatArray, thr: float, groups: IntArray | None
 ) -> IntArray:
-    """Greedy NMS over boxes visited by descending score; boxes interact only within a group."""
+    """Greedy NMS over boxes visited by descending score; boxes interact only within a group.
+
+    The candidates are resolved a block at a time: the IoU among the block's boxes settles which
+    of them are kept (in visiting order, a box is kept unless a kept box before it overlaps it by
+    more than ``thr``), then one matrix of the kept boxes against every later candidate removes
+    what they suppress. The result is the one-box-at-a-time greedy pass, with a few NumPy calls
+    per block instead of per kept box.
+    """
     # A stable sort of -scores orders by descending score and keeps equal scores in index order,
     # which is what torchvision's CPU kernel does (scores.sort(stable=True, descending=True)).
-    order = np.argsort(-scores, kind="stable")
-    # The candidates still in play, as separate contiguous columns in visiting order. Each round
-    # keeps the first one and shrinks every column to the survivors, so later rounds touch only
-    # boxes that can still be kept.
-    x1, y1, x2, y2 = (np.ascontiguousarray(boxes[order, k]) for k in range(4))
-    areas = (x2 - x1) * (y2 - y1)
-    index = order.astype(np.int64)
-    group = groups[order] if groups is not None else None
-    kept: list[int] = []
+    candidates = np.argsort(-scores, kind="stable").astype(np.int64)
+    x1, y1, x2, y2 = (np.ascontiguousarray(boxes[:, k]) for k in range(4))
+    cols = (x1, y1, x2, y2, (x2 - x1) * (y2 - y1))
+    kept: list[IntArray] = []
     with np.errstate(invalid="ignore", divide="ignore"):
-        while index.size:  # one iteration per kept box
-            kept.append(int(index[0]))
-            width = np.minimum(x2[0], x2[1:])
-            width -= np.maximum(x1[0], x1[1:])
-            np.maximum(width, 0.0, out=width)
-            height = np.minimum(y2[0], y2[1:])
-            height -= np.maximum(y1[0], y1[1:])
-            np.maximum(height, 0.0, out=height)
-            inter = width * height
-            iou = inter / (areas[0] + areas[1:] - inter)  # 0 / 0 = NaN only for two points
-            # Suppression needs IoU strictly above the threshold; NaN > thr is False.
-            survive = ~(iou > thr)
-            if group is not None:
-                survive |= group[1:] != group[0]
-                group = group[1:][survive]
-            x1, y1, x2, y2 = x1[1:][survive], y1[1:][survive], x2[1:][survive], y2[1:][survive]
-            areas = areas[1:][survive]
-            index = index[1:][survive]
-    return np.asarray(kept, dtype=np.int64)
+        while candidates.size:
+            block, rest = candidates[:_NMS_BLOCK], candidates[_NMS_BLOCK:]
+            # Suppression needs IoU strictly above the threshold.
+            within = _overlaps(cols, block, block, thr)
+            if groups is not None:
+                within &= groups[block][:, None] == groups[block]
+            suppressed = np.zeros(block.size, dtype=bool)
+            local: list[int] = []
+            for i in range(block.size):
+                if not suppressed[i]:
+                    local.append(i)
+                    suppressed |= within[i]  # entries before i are settled already
+            winners = block[local]
+            kept.append(winners)
+            if not rest.size:
+                break
+            hit = _overlaps(cols, winners, rest, thr)
+            if groups is not None:
+                hit &= groups[winners][:, None] == groups[rest]
+            candidates = rest[~hit.any(axis=0)]
+    return np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
 
 
 def nms(boxes: npt.ArrayLike, scores: npt.ArrayLike, iou_threshold: float) -> IntArray:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import compute.boxes
 from compute.boxes import (
     batched_nms,
     box_area,
@@ -70,6 +71,19 @@ def naive_nms(boxes: list[Box], scores: list[float], threshold: float) -> list[i
             if raster_iou(boxes[i], boxes[j]) > Fraction(threshold):
                 suppressed[j] = True
     return keep
+
+
+def naive_batched_nms(
+    boxes: list[Box], scores: list[float], classes: list[int], threshold: float
+) -> list[int]:
+    """Naive NMS within each class, merged by descending score (ties by index)."""
+    expected: list[int] = []
+    for c in set(classes):
+        members = [i for i in range(len(boxes)) if classes[i] == c]
+        kept = naive_nms([boxes[i] for i in members], [scores[i] for i in members], threshold)
+        expected += [members[k] for k in kept]
+    expected.sort(key=lambda i: (-scores[i], i))
+    return expected
 
 
 def as_array(boxes: list[Box]) -> np.ndarray:
@@ -135,14 +149,31 @@ def test_batched_nms_matches_naive_per_class_loops(
     n = len(b)
     scores = data.draw(st.lists(score_values, min_size=n, max_size=n))
     classes = data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
-    expected: list[int] = []
-    for c in set(classes):
-        members = [i for i in range(n) if classes[i] == c]
-        kept = naive_nms([b[i] for i in members], [scores[i] for i in members], thr)
-        expected += [members[k] for k in kept]
-    expected.sort(key=lambda i: (-scores[i], i))
     got = batched_nms(as_array(b), np.asarray(scores), np.asarray(classes, dtype=np.int64), thr)
-    assert got.tolist() == expected
+    assert got.tolist() == naive_batched_nms(b, scores, classes, thr)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.lists(int_box(), min_size=0, max_size=40), thresholds)
+def test_nms_does_not_depend_on_the_block_size(
+    data: st.DataObject, b: list[Box], thr: float
+) -> None:
+    # The kernel settles candidates a block at a time; blocks of 1, 2, 3 and 7 boxes put block
+    # boundaries everywhere in these short lists, which the default block size (32) never would.
+    n = len(b)
+    scores = data.draw(st.lists(score_values, min_size=n, max_size=n))
+    classes = data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
+    expected = naive_nms(b, scores, thr)
+    expected_grouped = naive_batched_nms(b, scores, classes, thr)
+    default = compute.boxes._NMS_BLOCK
+    try:
+        for size in (1, 2, 3, 7):
+            compute.boxes._NMS_BLOCK = size
+            assert nms(as_array(b), np.asarray(scores), thr).tolist() == expected
+            grouped = batched_nms(as_array(b), np.asarray(scores), np.asarray(classes), thr)
+            assert grouped.tolist() == expected_grouped
+    finally:
+        compute.boxes._NMS_BLOCK = default
 
 
 def test_nms_keeps_the_lower_index_among_equal_scores() -> None:
