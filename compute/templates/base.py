@@ -230,7 +230,9 @@ class Draw:
         self, rng: np.random.Generator, constraints: Mapping[str, Sequence[Any]] | None = None
     ) -> None:
         self._rng = rng
-        self._fill = self._from_generator
+        # The unbound function, not ``self._from_generator``: a bound method stored on the
+        # instance would make a reference cycle, leaving every draw to the garbage collector.
+        self._fill: Callable[[Draw], list[float]] = Draw._from_generator
         self._buf: list[float] = []
         self._i = _BUFFER
         self._constraints = constraints or {}
@@ -242,7 +244,7 @@ class Draw:
         draw = cls(_STREAM.rng, constraints)
         draw._start = pcg64_seed_state(seed)
         draw._taken = 0
-        draw._fill = draw._from_stream
+        draw._fill = Draw._from_stream
         return draw
 
     def _from_generator(self) -> list[float]:
@@ -270,7 +272,7 @@ class Draw:
     def uniform(self) -> float:
         """Return the next uniform variate in [0, 1)."""
         if self._i >= _BUFFER:
-            self._buf = self._fill()
+            self._buf = self._fill(self)
             self._i = 0
         u = self._buf[self._i]
         self._i += 1
@@ -279,7 +281,7 @@ class Draw:
     def index(self, n: int) -> int:
         """Return a uniform index in ``range(n)``."""
         if self._i >= _BUFFER:
-            self._buf = self._fill()
+            self._buf = self._fill(self)
             self._i = 0
         u = self._buf[self._i]
         self._i += 1
@@ -293,7 +295,7 @@ class Draw:
         # index() inlined: this is the hot path of every template.
         i = self._i
         if i >= _BUFFER:
-            self._buf = self._fill()
+            self._buf = self._fill(self)
             i = 0
         self._i = i + 1
         return options[int(self._buf[i] * len(options))]
