@@ -17,12 +17,19 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from config.celery_app import app as celery_app
 from config.redis_server import start_private_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT = 90.0
+
+# Property tests explore fresh random examples on every local run. CI (HYPOTHESIS_PROFILE=ci, set
+# by .ci/run) draws the same examples every time, so a run's verdict depends on the commit alone;
+# a counterexample found locally becomes an @example in its test.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
