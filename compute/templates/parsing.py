@@ -63,7 +63,7 @@ _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:([,_])\d{3})(?:\1\d{3})*(?:\.\d+)?")
 _SEPARATOR = re.compile(r"\s*[,;×xX*]\s*|\s+")
 _PREFIX = re.compile(r"^(?:torch\.size|size|shape|np\.array|array|tuple|set)\s*(?=[(\[{])", re.I)
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
-_SIMPLE_TUPLE = re.compile(r"\s*\(((?:\s*\d+\s*,)*\s*\d+\s*)\)\s*")
+_SIMPLE_TUPLE_CHARS = frozenset("0123456789, ()")
 _BRACKET_CHARS = re.compile(r"[()\[\]{}]")
 
 
@@ -175,11 +175,21 @@ def _numbers(text: str) -> list[Number]:
 
 def parse_tuple(text: str, arity: int) -> tuple[Number, ...]:
     """Return the ``arity`` numbers of a tuple such as ``(20, 33, 24, 49)`` or ``20x33x24x49``."""
-    # The canonical "(20, 33, 24, 49)" skips the general machinery.
-    simple = _SIMPLE_TUPLE.fullmatch(text)
-    values: tuple[Number, ...] = (
-        tuple(map(int, simple.group(1).split(","))) if simple is not None else tuple(_numbers(text))
-    )
+    values: tuple[Number, ...] | None = None
+    # The canonical "(20, 33, 24, 49)" skips the general machinery: only digits, commas, spaces
+    # and the outer parentheses, each entry a plain integer (int() allows the spaces around it).
+    if (
+        text[:1] == "("
+        and text[-1:] == ")"
+        and len(text) <= MAX_LENGTH
+        and _SIMPLE_TUPLE_CHARS.issuperset(text)
+    ):
+        try:
+            values = tuple(map(int, text[1:-1].split(",")))
+        except ValueError:  # "(1 2, 3)", "(1,,2)", "((1, 2))": let the general parser explain
+            values = None
+    if values is None:
+        values = tuple(_numbers(text))
     if len(values) != arity:
         raise _msg(
             f"需要 {arity} 个数,你输入了 {len(values)} 个。",
