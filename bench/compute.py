@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import importlib
 import json
 import os
@@ -358,33 +359,45 @@ def bench_templates(args: argparse.Namespace) -> dict[str, Any]:
         }
     engine = sys.modules.get("compute.templates.engine")
     cache = getattr(getattr(engine, "_core", None), "cache_clear", None)
+    modes = [("", None)] + ([("_uncached_grade", cache)] if cache else [])
+    # torch and torchvision leave some 300,000 objects for the cyclic garbage collector to walk
+    # on every full collection; a service process has none of them. Freezing them keeps those
+    # walks (about 0.15 s each) out of the template timings.
+    gc.freeze()
     per: dict[str, Any] = {}
+    rates: dict[tuple[str, str], list[float]] = {}
     for tid in template_ids(templates):
         try:
             template_rate(templates, tid, 0.0, 0, None)  # warm-up, surfaces errors early
-            entry: dict[str, Any] = {
-                "status": "ok",
-                "shape_template": tid.startswith(SHAPE_TEMPLATE_PREFIXES),
-            }
-            modes = [("", None)] + ([("_uncached_grade", cache)] if cache else [])
-            for suffix, clear in modes:
-                # Distinct seed ranges per run so that no run profits from an earlier run's cache.
-                rates = [
-                    template_rate(templates, tid, args.template_time, (run + 1) * 10**6, clear)
-                    for run in range(args.repeat)
-                ]
-                entry[f"variants_per_s_median{suffix}"] = statistics.median(rates)
-                entry[f"variants_per_s_best{suffix}"] = max(rates)
-            per[tid] = entry
+            per[tid] = {"status": "ok", "shape_template": tid.startswith(SHAPE_TEMPLATE_PREFIXES)}
         except Exception as exc:
             per[tid] = {"status": "error", "reason": f"{type(exc).__name__}: {exc}"}
-    shape = [v["variants_per_s_median"] for k, v in per.items() if v.get("shape_template")]
+    calibration = []
+    # Round-robin: run r of every template, then run r + 1 of every template, and so on. The
+    # speed of this virtual machine drifts over seconds, so each template's median is taken
+    # over moments spread across the whole benchmark rather than over one short stretch.
+    for run in range(args.repeat):
+        calibration.append(python_calibration_us(number=200, repeat=3))
+        for suffix, clear in modes:
+            for tid, entry in per.items():
+                if entry["status"] != "ok":
+                    continue
+                # Distinct seed ranges per run so that no run profits from an earlier run's cache.
+                rate = template_rate(templates, tid, args.template_time, (run + 1) * 10**6, clear)
+                rates.setdefault((tid, suffix), []).append(rate)
+    gc.unfreeze()
+    for (tid, suffix), values in rates.items():
+        per[tid][f"variants_per_s_median{suffix}"] = statistics.median(values)
+        per[tid][f"variants_per_s_best{suffix}"] = max(values)
+    shape = [v["variants_per_s_median"] for v in per.values() if v.get("shape_template")]
     return {
         "status": "ok",
         "method": "generate(template_id, seed) then grade(template_id, variant.version, seed, "
         "variant.answer_text), consecutive seeds; median of --repeat runs of --template-time "
-        "seconds. *_uncached_grade: the engine's per-variant LRU cache (_core) is cleared before "
-        "each grade, so grading recomputes the variant as a separate worker would.",
+        "seconds, the runs of all templates interleaved round-robin. *_uncached_grade: the "
+        "engine's per-variant LRU cache (_core) is cleared before each grade, so grading "
+        "recomputes the variant as a separate worker would.",
+        "python_calibration_us_per_round": calibration,
         "target_variants_per_s": VARIANTS_TARGET,
         "shape_templates_min_variants_per_s": min(shape) if shape else None,
         "shape_templates_meet_target": bool(shape) and min(shape) >= VARIANTS_TARGET,
@@ -397,13 +410,13 @@ def bench_templates(args: argparse.Namespace) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def python_calibration_us() -> float:
+def python_calibration_us(number: int = 2000, repeat: int = 5) -> float:
     """Best time of a fixed pure-Python loop (``sum(range(10_000))``), in microseconds.
 
     The template rates are pure-Python work, so on a virtual machine whose speed drifts they
     move with this figure; compare template rates between runs only after scaling by it.
     """
-    best = min(timeit.repeat("sum(range(10_000))", number=2000, repeat=5)) / 2000
+    best = min(timeit.repeat("sum(range(10_000))", number=number, repeat=repeat)) / number
     return best * 1e6
 
 
@@ -490,6 +503,12 @@ def print_report(rows: list[dict[str, Any]], tmpl: dict[str, Any], info: dict[st
         cold = v.get("variants_per_s_median_uncached_grade")
         cold_text = f"{cold:>10,.0f} /s" if cold is not None else f"{'-':>12}"
         print(f"  {tid:<28} {v['variants_per_s_median']:>10,.0f} /s {cold_text}{mark}")
+    per_round = tmpl.get("python_calibration_us_per_round") or []
+    if per_round:
+        print(
+            f"  calibration per round: {min(per_round):.0f} to {max(per_round):.0f} us "
+            "(the machine's pure-Python speed while the template runs were taken)"
+        )
     low = tmpl["shape_templates_min_variants_per_s"]
     if low is not None:
         verdict = "ok" if tmpl["shape_templates_meet_target"] else "MISSED"
