@@ -138,8 +138,8 @@ class Misconception:
 
 
 #: PCG64's 128-bit multiplier and the SeedSequence output hash constants (numpy's ``_pcg64`` and
-#: ``bit_generator`` sources); ``tests/compute/test_templates_engine.py`` checks the stream they give
-#: against ``Generator(PCG64(seed))`` itself.
+#: ``bit_generator`` sources); ``tests/compute/test_templates_stability.py`` checks the stream they
+#: give against ``Generator(PCG64(seed))`` itself.
 _PCG_MULT = 0x2360ED051FC65DA44385DF649FCCF645
 _MASK128 = (1 << 128) - 1
 _MASK32 = 0xFFFFFFFF

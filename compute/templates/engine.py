@@ -359,8 +359,6 @@ def _build_core(
     if draw is None:
         draw = Draw.seeded(seed, constraints)
     fallback: _Core | None = None
-    # Tuples, sets and choice keys coincide only when equal: skip the tolerance logic for them.
-    exact = t.kind is AnswerKind.TUPLE or t.kind is AnswerKind.SET or t.kind is AnswerKind.CHOICE
     for _ in range(MAX_ATTEMPTS):
         p = t.sample(draw)
         if constraints and not draw.used >= constraints.keys():
@@ -382,14 +380,14 @@ def _build_core(
                 continue  # the learner's wrong formula has no value here
             if v is None or (type(v) is float and not math.isfinite(v)):
                 continue
-            if v == ans if exact else _is_close(t, v, ans):
+            if _is_close(t, v, ans):
                 if m.absorbable:
                     continue  # rounding swallows this mistake here: nothing to detect
                 ok = False
             else:
                 clash: Misconception | None = None
                 for earlier, w in values:  # a plain loop: this runs per misconception per draw
-                    if v == w if exact else _is_close(t, v, w):
+                    if _is_close(t, v, w):
                         clash = earlier
                         break
                 if clash is None:

@@ -18,6 +18,7 @@ Every failure raises :class:`ParseError`, whose ``message`` is bilingual.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import unicodedata
@@ -184,10 +185,9 @@ def parse_tuple(text: str, arity: int) -> tuple[Number, ...]:
         and len(text) <= MAX_LENGTH
         and _SIMPLE_TUPLE_CHARS.issuperset(text)
     ):
-        try:
+        # "(1 2, 3)", "(1,,2)", "((1, 2))" fail here: the general parser explains them.
+        with contextlib.suppress(ValueError):
             values = tuple(map(int, text[1:-1].split(",")))
-        except ValueError:  # "(1 2, 3)", "(1,,2)", "((1, 2))": let the general parser explain
-            values = None
     if values is None:
         values = tuple(_numbers(text))
     if len(values) != arity:

@@ -141,14 +141,21 @@ def test_nms_matches_naive_quadratic_loop(data: st.DataObject, b: list[Box], thr
     assert got.tolist() == naive_nms(b, scores, thr)
 
 
+def draw_scores_and_classes(
+    data: st.DataObject, n: int, n_classes: int
+) -> tuple[list[float], list[int]]:
+    """Draw a score (equal scores are common) and a class id for each of ``n`` boxes."""
+    scores = data.draw(st.lists(score_values, min_size=n, max_size=n))
+    classes = data.draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n))
+    return scores, classes
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.data(), int_boxes, thresholds)
 def test_batched_nms_matches_naive_per_class_loops(
     data: st.DataObject, b: list[Box], thr: float
 ) -> None:
-    n = len(b)
-    scores = data.draw(st.lists(score_values, min_size=n, max_size=n))
-    classes = data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    scores, classes = draw_scores_and_classes(data, len(b), 3)
     got = batched_nms(as_array(b), np.asarray(scores), np.asarray(classes, dtype=np.int64), thr)
     assert got.tolist() == naive_batched_nms(b, scores, classes, thr)
 
@@ -160,9 +167,7 @@ def test_nms_does_not_depend_on_the_block_size(
 ) -> None:
     # The kernel settles candidates a block at a time; blocks of 1, 2, 3 and 7 boxes put block
     # boundaries everywhere in these short lists, which the default block size (32) never would.
-    n = len(b)
-    scores = data.draw(st.lists(score_values, min_size=n, max_size=n))
-    classes = data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
+    scores, classes = draw_scores_and_classes(data, len(b), 2)
     expected = naive_nms(b, scores, thr)
     expected_grouped = naive_batched_nms(b, scores, classes, thr)
     default = compute.boxes._NMS_BLOCK
