@@ -68,7 +68,9 @@ def naive_nms(boxes: list[Box], scores: list[float], threshold: float) -> list[i
             continue
         keep.append(i)
         for j in order[pos + 1 :]:
-            if raster_iou(boxes[i], boxes[j]) > Fraction(threshold):
+            # torchvision compares the IoU as a float: 7/10 rounds to the float 0.7 and is not
+            # above a 0.7 threshold, although the exact 7/10 exceeds the float 0.7's value.
+            if float(raster_iou(boxes[i], boxes[j])) > threshold:
                 suppressed[j] = True
     return keep
 
@@ -191,6 +193,15 @@ def test_nms_suppresses_only_iou_strictly_above_the_threshold() -> None:
     boxes = [[0, 0, 4, 1], [0, 0, 2, 1]]  # IoU exactly 0.5
     assert nms(boxes, [0.9, 0.8], 0.5).tolist() == [0, 1]
     assert nms(boxes, [0.9, 0.8], 0.49).tolist() == [0]
+
+
+def test_an_iou_that_rounds_to_the_threshold_is_not_above_it() -> None:
+    # IoU 7/10 is the float 0.7, so it is not above a 0.7 threshold: torchvision 0.29 keeps both
+    # boxes in nms and batched_nms, although the exact 7/10 exceeds the float 0.7's value.
+    boxes = [[0, 0, 7, 1], [0, 0, 10, 1]]
+    assert nms(boxes, [0.1, 0.1], 0.7).tolist() == [0, 1]
+    assert batched_nms(boxes, [0.1, 0.1], [0, 0], 0.7).tolist() == [0, 1]
+    assert nms(boxes, [0.1, 0.1], 0.69).tolist() == [0]
 
 
 def test_nms_returns_indices_in_descending_score_order() -> None:
