@@ -111,7 +111,13 @@ def test_traditional_characters_are_flagged(tmp_path: Path) -> None:
 
 def test_unknown_template_and_unknown_field_are_errors(tmp_path: Path) -> None:
     root = _copy_bank(tmp_path)
-    card = {**GOOD, "kind": "numeric", "template": "no.such.template", "colour": "red"}
+    card = {
+        **GOOD,
+        "kind": "numeric",
+        "template": "no.such.template",
+        "template_version": 1,
+        "colour": "red",
+    }
     del card["key_points"]
     (root / "cards" / "a.yaml").write_text(
         yaml.safe_dump([card], allow_unicode=True), encoding="utf-8"
@@ -131,6 +137,7 @@ def test_constraints_the_template_cannot_honour_are_errors(tmp_path: Path) -> No
         **GOOD,
         "kind": "numeric",
         "template": "conv.output_size",
+        "template_version": 1,
         "constraints": {"no_such_param": [3]},
     }
     del card["key_points"]
@@ -141,7 +148,7 @@ def test_constraints_the_template_cannot_honour_are_errors(tmp_path: Path) -> No
     errors = validate_bank_data(read_bank(root))
 
     assert [e.field for e in errors] == ["constraints"]
-    assert "cannot draw a variant" in errors[0].message
+    assert "has no parameter no_such_param" in errors[0].message
 
 
 def test_an_unregistered_template_version_is_an_error(tmp_path: Path) -> None:
