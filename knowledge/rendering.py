@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 
 import markdown
 import nh3
@@ -50,18 +51,23 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 _MATH_RE = re.compile(
     r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)((?:[^$\n]|\n(?!\n))+?)(?<![\s\\])\$", re.S
 )
-_TOKEN = "\u2063MATH{}\u2063"
-_TOKEN_RE = re.compile("\u2063MATH(\\d+)\u2063")
+# A placeholder carries a fresh random nonce per render, so card text cannot forge one.
+_MARK = "\u2063"
+_TOKEN_RE = re.compile(f"{_MARK}([0-9a-f]{{16}}):(\\d{{1,9}}){_MARK}")
+# A tag of nh3's output: attribute values are double-quoted with quotes escaped inside.
+_TAG_RE = re.compile(r'<(?:[^>"]|"[^"]*")*>')
+_DISPLAY_IN_P_RE = re.compile(r"<p>\s*(<div class=\"math math-display\">[^<]*</div>)\s*</p>")
 
 
 def render_markdown(text: str) -> str:
     """Return sanitized HTML for Markdown ``text`` with ``$...$`` and ``$$...$$`` math."""
-    pieces: list[tuple[bool, str]] = []
+    nonce = secrets.token_hex(8)
+    pieces: list[tuple[bool, str, str]] = []  # (display?, TeX, the source as written)
 
     def stash(match: re.Match[str]) -> str:
         display = match.group(1) is not None
-        pieces.append((display, match.group(1) if display else match.group(2)))
-        token = _TOKEN.format(len(pieces) - 1)
+        pieces.append((display, match.group(1) if display else match.group(2), match.group(0)))
+        token = f"{_MARK}{nonce}:{len(pieces) - 1}{_MARK}"
         # Display math stands in a paragraph of its own.
         return f"\n\n{token}\n\n" if display else token
 
@@ -75,15 +81,33 @@ def render_markdown(text: str) -> str:
         link_rel="noopener noreferrer nofollow",
     )
 
-    def restore(match: re.Match[str]) -> str:
-        display, tex = pieces[int(match.group(1))]
+    def piece(match: re.Match[str]) -> tuple[bool, str, str] | None:
+        index = int(match.group(2))
+        if match.group(1) != nonce or index >= len(pieces):
+            return None
+        return pieces[index]
+
+    def as_math(match: re.Match[str]) -> str:
+        found = piece(match)
+        if found is None:
+            return match.group(0)  # not ours: card text that merely looks like a placeholder
+        display, tex, _source = found
         body = html.escape(tex.strip())
         if display:
             return f'<div class="math math-display">\\[{body}\\]</div>'
         return f'<span class="math math-inline">\\({body}\\)</span>'
 
-    restored = _TOKEN_RE.sub(restore, clean)
+    def as_text(match: re.Match[str]) -> str:
+        # Math that Markdown put inside an attribute (a link's title or address) stays text.
+        found = piece(match)
+        return match.group(0) if found is None else html.escape(found[2], quote=True)
+
+    parts: list[str] = []
+    position = 0
+    for tag in _TAG_RE.finditer(clean):
+        parts.append(_TOKEN_RE.sub(as_math, clean[position : tag.start()]))
+        parts.append(_TOKEN_RE.sub(as_text, tag.group(0)))
+        position = tag.end()
+    parts.append(_TOKEN_RE.sub(as_math, clean[position:]))
     # A display block was given a paragraph of its own; do not leave it inside <p>.
-    return re.sub(
-        r"<p>\s*(<div class=\"math math-display\">.*?</div>)\s*</p>", r"\1", restored, flags=re.S
-    )
+    return _DISPLAY_IN_P_RE.sub(r"\1", "".join(parts))

@@ -9,6 +9,8 @@ written as ``\\(...\\)`` / ``\\[...\\]``, which Anki's built-in MathJax typesets
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +22,7 @@ from knowledge.rendering import render_markdown
 
 from .variants import numeric_variants
 
-__all__ = ["ANKI_VARIANTS", "cards_to_apkg", "note_guid"]
+__all__ = ["ANKI_VARIANTS", "anki_tag", "cards_to_apkg", "note_guid"]
 
 ANKI_VARIANTS = 5
 
@@ -51,8 +53,26 @@ def note_guid(card: Card, seed: int | None = None) -> str:
     return guid
 
 
+# Anki separates tags by spaces and shows them as text; keep letters, digits and a few marks.
+_TAG_UNSAFE_RE = re.compile(r"[^\w\-:.]+")
+# Anki joins a note's fields with U+001F; a field holding one would spill into the next.
+_FIELD_UNSAFE_RE = re.compile("[\x00\x1f]")
+
+
+def anki_tag(value: str) -> str:
+    """Return ``value`` as an Anki tag: one word of letters, digits, ``_-:.`` (never empty)."""
+    return _TAG_UNSAFE_RE.sub("_", value).strip("_") or "_"
+
+
+def _source_html(card: Card) -> str:
+    """Return the card's citations as escaped text: section ids are typed by any curator."""
+    citations = sorted(section.citation for section in card.sections.all())
+    return _FIELD_UNSAFE_RE.sub("", html.escape(", ".join(citations)))
+
+
 def _both(en_html: str, zh_html: str) -> str:
-    return f'<div class="en">{en_html}</div><div class="zh" lang="zh-Hans">{zh_html}</div>'
+    both = f'<div class="en">{en_html}</div><div class="zh" lang="zh-Hans">{zh_html}</div>'
+    return _FIELD_UNSAFE_RE.sub("", both)
 
 
 def cards_to_apkg(cards: Iterable[Card]) -> bytes:
@@ -64,14 +84,15 @@ def cards_to_apkg(cards: Iterable[Card]) -> bytes:
             deck = decks[card.bank.slug] = genanki.Deck(
                 _stable_id(f"deck:{card.bank.slug}"), card.bank.title_en
             )
-        source = ", ".join(sorted(section.citation for section in card.sections.all()))
-        tags = [tag.slug for tag in card.tags.all()] + [card.kind]
+        source = _source_html(card)
+        tags = [anki_tag(tag.slug) for tag in card.tags.all()] + [anki_tag(card.kind)]
         answer = _both(render_markdown(card.answer_en), render_markdown(card.answer_zh))
         if card.kind == Card.Kind.NUMERIC:
             for variant in numeric_variants(card, range(1, ANKI_VARIANTS + 1)):
+                answer_text = html.escape(variant["answer_text"])
                 back = _both(
-                    f"<p><b>{variant['answer_text']}</b></p>{variant['solution_html']['en']}",
-                    f"<p><b>{variant['answer_text']}</b></p>{variant['solution_html']['zh']}",
+                    f"<p><b>{answer_text}</b></p>{variant['solution_html']['en']}",
+                    f"<p><b>{answer_text}</b></p>{variant['solution_html']['zh']}",
                 )
                 deck.add_note(
                     genanki.Note(

@@ -7,32 +7,46 @@ from typing import Any
 
 import yaml
 
-from knowledge.fixture_schema import FixtureError
+from knowledge.fixture_schema import (
+    FixtureError,
+    YamlLimits,
+    YamlTooComplex,
+    yaml_dump,
+    yaml_load_bounded,
+)
 from knowledge.models import Card
 from knowledge.services import card_snapshot
 
-__all__ = ["cards_to_fixture_yaml", "fixture_yaml_to_items"]
+__all__ = ["MAX_CARDS", "UPLOAD_YAML_LIMITS", "cards_to_fixture_yaml", "fixture_yaml_to_items"]
+
+MAX_CARDS = 5000
+# A card is a few dozen nodes and at most seven levels deep (checks' arguments go a little deeper).
+UPLOAD_YAML_LIMITS = YamlLimits(max_depth=16, max_nodes=200_000)
 
 
 def cards_to_fixture_yaml(cards: Iterable[Card]) -> bytes:
     """Return the cards as a YAML list in fixture form (UTF-8, Chinese unescaped)."""
-    snapshots = [card_snapshot(card) for card in cards]
-    return yaml.safe_dump(snapshots, allow_unicode=True, sort_keys=False, width=100).encode("utf-8")
+    return yaml_dump([card_snapshot(card) for card in cards]).encode("utf-8")
 
 
 def fixture_yaml_to_items(
     text: str, *, name: str
 ) -> tuple[list[dict[str, Any]], list[FixtureError]]:
-    """Parse uploaded fixture YAML into cards; YAML aliases are refused (no expansion bombs)."""
+    """Parse uploaded fixture YAML into cards, or return why it cannot be read.
+
+    The document is bounded in depth and size before it is built, and YAML aliases are refused
+    (an upload has no use for them). The cards are not validated here.
+    """
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                return [], [
-                    FixtureError(name, "", "", "YAML aliases (*name) are not allowed in uploads")
-                ]
-        data = yaml.safe_load(text)
+        data = yaml_load_bounded(text, limits=UPLOAD_YAML_LIMITS, allow_aliases=False)
+    except YamlTooComplex as exc:
+        return [], [FixtureError(name, "", "", f"refused: the file {exc}")]
     except yaml.YAMLError as exc:
         return [], [FixtureError(name, "", "", f"invalid YAML: {exc}")]
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         return [], [FixtureError(name, "", "", "must be a YAML list of cards (mappings)")]
+    if len(data) > MAX_CARDS:
+        return [], [
+            FixtureError(name, "", "", f"holds {len(data):,} cards; the limit is {MAX_CARDS:,}")
+        ]
     return data, []

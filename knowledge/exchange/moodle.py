@@ -15,6 +15,7 @@ and external references are refused.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from knowledge.fixture_schema import FixtureError
+from knowledge.fixture_schema.checking import show
 from knowledge.models import Card
 from knowledge.rendering import render_markdown
 
@@ -34,6 +36,16 @@ __all__ = ["MOODLE_VARIANTS", "cards_to_moodle_xml", "moodle_xml_to_items"]
 
 MOODLE_VARIANTS = 5
 MAX_QUESTIONS = 5000
+
+
+# Characters XML 1.0 cannot hold at all (even escaped); a text containing them would make the
+# whole export unreadable, so they are dropped.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(value: str) -> str:
+    """Return ``value`` with the characters XML cannot hold removed (ElementTree escapes the rest)."""
+    return _NOT_XML_RE.sub("", value)
 
 
 def _multilang(card_or_obj: Any, prefix: str) -> str:
@@ -47,7 +59,7 @@ def _multilang(card_or_obj: Any, prefix: str) -> str:
 
 def _text(parent: ET.Element, tag: str, value: str, *, html: bool = True) -> ET.Element:
     element = ET.SubElement(parent, tag, {"format": "html"} if html else {})
-    ET.SubElement(element, "text").text = value
+    ET.SubElement(element, "text").text = _xml(value)
     return element
 
 
@@ -56,11 +68,11 @@ def _question(
 ) -> ET.Element:
     question = ET.SubElement(quiz, "question", {"type": qtype})
     name_el = ET.SubElement(question, "name")
-    ET.SubElement(name_el, "text").text = name
+    ET.SubElement(name_el, "text").text = _xml(name)
     _text(question, "questiontext", text_html)
     _text(question, "generalfeedback", general_feedback)
     ET.SubElement(question, "defaultgrade").text = "1"
-    ET.SubElement(question, "idnumber").text = name
+    ET.SubElement(question, "idnumber").text = _xml(name)
     return question
 
 
@@ -70,9 +82,10 @@ def _answer(
     answer = ET.SubElement(
         question,
         "answer",
-        {"fraction": f"{fraction:g}", "format": "html" if html else "moodle_auto_format"},
+        # A typed answer is plain text: Moodle escapes it wherever it shows it.
+        {"fraction": f"{fraction:g}", "format": "html" if html else "plain_text"},
     )
-    ET.SubElement(answer, "text").text = text
+    ET.SubElement(answer, "text").text = _xml(text)
     _text(answer, "feedback", feedback)
     return answer
 
@@ -84,7 +97,7 @@ def cards_to_moodle_xml(cards: Iterable[Card]) -> bytes:
         category = ET.SubElement(quiz, "question", {"type": "category"})
         ET.SubElement(
             ET.SubElement(category, "category"), "text"
-        ).text = f"$course$/{card.bank.slug}/{card.topic.slug}"
+        ).text = _xml(f"$course$/{card.bank.slug}/{card.topic.slug}")
         answer_html = _multilang(card, "answer")
         if card.kind == Card.Kind.CONCEPT:
             essay = _question(quiz, "essay", card.slug, _multilang(card, "question"), answer_html)
@@ -103,7 +116,7 @@ def cards_to_moodle_xml(cards: Iterable[Card]) -> bytes:
                 share = 100.0 / len(points)
                 for point in points:
                     for phrase in [*point.accept_en, *point.accept_zh]:
-                        _answer(short, share, f"*{phrase}*", point.text_en)
+                        _answer(short, share, f"*{phrase}*", render_markdown(point.text_en))
         elif card.kind == Card.Kind.MCQ:
             options = list(card.options.all())
             correct = [option for option in options if option.correct]
@@ -158,6 +171,107 @@ def _plain(element: ET.Element | None) -> str:
     return re.sub(r"\s+", " ", without_tags).strip()
 
 
+class _BadQuestion(ValueError):
+    """A question that cannot become a card; ``field`` and the message say why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _fraction(answer: ET.Element) -> float:
+    """Return an answer's grade in percent (Moodle's ``fraction``; 0 when absent)."""
+    raw = answer.get("fraction", "0").strip() or "0"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _BadQuestion("fraction", f"{show(raw)} is not a number") from None
+    if not math.isfinite(value) or not -100 <= value <= 100:
+        raise _BadQuestion("fraction", f"{show(raw)} is not a percentage from -100 to 100")
+    return value
+
+
+def _answer_text(answer: ET.Element) -> str:
+    return (answer.findtext("text") or "").strip()
+
+
+def _choice_item(answers: list[ET.Element], feedback: str) -> dict[str, Any]:
+    options: list[dict[str, Any]] = []
+    for answer in answers:
+        correct = _fraction(answer) > 0
+        option_text = _plain(answer) or _answer_text(answer)
+        option_feedback = _plain(answer.find("feedback")) or (
+            "Correct." if correct else "Not correct."
+        )
+        options.append(
+            {
+                "text": {"zh": option_text, "en": option_text},
+                "correct": correct,
+                "feedback": {"zh": option_feedback, "en": option_feedback},
+            }
+        )
+    chosen = [o["text"]["en"] for o in options if o["correct"]]
+    explanation = feedback or "Correct: " + "; ".join(chosen)
+    return {
+        "kind": "mcq",
+        "options": options,
+        "answer": {"zh": explanation, "en": explanation},
+    }
+
+
+def _short_answer_item(answers: list[ET.Element], feedback: str) -> dict[str, Any]:
+    accepted = [_answer_text(answer).strip("*") for answer in answers if _fraction(answer) > 0]
+    accepted = [phrase for phrase in accepted if phrase]
+    explanation = feedback or "; ".join(accepted)
+    points = (
+        [
+            {
+                "text": {"zh": accepted[0], "en": accepted[0]},
+                "accept": {"zh": accepted, "en": accepted},
+            }
+        ]
+        if accepted
+        else []
+    )
+    return {
+        "kind": "concept",
+        "answer": {"zh": explanation, "en": explanation},
+        "key_points": points,
+    }
+
+
+def _essay_item(question: ET.Element, feedback: str) -> dict[str, Any]:
+    model = _plain(question.find("graderinfo")) or feedback
+    points = (
+        [
+            {
+                "text": {"zh": model[:200], "en": model[:200]},
+                "accept": {"zh": [model[:80]], "en": [model[:80]]},
+            }
+        ]
+        if model
+        else []
+    )
+    return {"kind": "concept", "answer": {"zh": model, "en": model}, "key_points": points}
+
+
+def _numerical_item(answers: list[ET.Element], feedback: str) -> dict[str, Any]:
+    values = [
+        (_answer_text(answer), (answer.findtext("tolerance") or "0").strip())
+        for answer in answers
+        if _fraction(answer) > 0
+    ]
+    shown = "; ".join(f"{v} (± {t})" if t not in ("", "0") else v for v, t in values)
+    explanation = f"{shown}. {feedback}".strip()
+    return {
+        "kind": "concept",
+        "answer": {"zh": explanation, "en": explanation},
+        "key_points": [
+            {"text": {"zh": v, "en": v}, "accept": {"zh": [v], "en": [v]}} for v, _ in values
+        ],
+    }
+
+
 def moodle_xml_to_items(
     text: str, *, name: str, bank: str, topic: str
 ) -> tuple[list[dict[str, Any]], list[FixtureError]]:
@@ -174,7 +288,7 @@ def moodle_xml_to_items(
         return [], [FixtureError(name, "", "", f"malformed XML: {exc}")]
     if root.tag != "quiz":
         return [], [
-            FixtureError(name, "", "", f"the root element must be <quiz>, not <{root.tag}>")
+            FixtureError(name, "", "", f"the root element must be <quiz>, not <{show(root.tag)}>")
         ]
     items: list[dict[str, Any]] = []
     errors: list[FixtureError] = []
@@ -183,14 +297,29 @@ def moodle_xml_to_items(
         return [], [FixtureError(name, "", "", f"more than {MAX_QUESTIONS} questions")]
     for number, question in enumerate(questions, start=1):
         qtype = question.get("type", "")
-        title = _plain(question.find("name")) or f"question {number}"
-        label = f"question {number} ({title})"
+        title = _plain(question.find("name"))[:200] or f"question {number}"
+        label = f"question {number} ({show(title)})"
         body = _plain(question.find("questiontext"))
         feedback = _plain(question.find("generalfeedback"))
+        answers = question.findall("answer")
+        try:
+            if qtype in ("multichoice", "truefalse"):
+                specific = _choice_item(answers, feedback)
+            elif qtype == "shortanswer":
+                specific = _short_answer_item(answers, feedback)
+            elif qtype == "essay":
+                specific = _essay_item(question, feedback)
+            elif qtype == "numerical":
+                specific = _numerical_item(answers, feedback)
+            else:
+                raise _BadQuestion("type", f"question type {show(qtype)} is not supported")
+        except _BadQuestion as exc:
+            errors.append(FixtureError(name, label, exc.field, str(exc)))
+            continue
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or f"question-{number}"
         item: dict[str, Any] = {
             "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"moodle:{bank}:{title}")),
-            "slug": f"moodle-{slug}",
+            "slug": f"moodle-{slug}".rstrip("-"),
             "bank": bank,
             "topic": topic,
             "difficulty": 2,
@@ -198,81 +327,8 @@ def moodle_xml_to_items(
             "sources": [],
             "status": "draft",
             "question": {"zh": body, "en": body},
+            **specific,
         }
-        answers = question.findall("answer")
-        if qtype in ("multichoice", "truefalse"):
-            options: list[dict[str, Any]] = []
-            for answer in answers:
-                option_text = _plain(answer) or (answer.findtext("text") or "").strip()
-                option_feedback = _plain(answer.find("feedback")) or (
-                    "Correct." if float(answer.get("fraction", "0")) > 0 else "Not correct."
-                )
-                options.append(
-                    {
-                        "text": {"zh": option_text, "en": option_text},
-                        "correct": float(answer.get("fraction", "0")) > 0,
-                        "feedback": {"zh": option_feedback, "en": option_feedback},
-                    }
-                )
-            item["kind"] = "mcq"
-            item["options"] = options
-            correct = [o["text"]["en"] for o in options if o["correct"]]
-            explanation = feedback or "Correct: " + "; ".join(correct)
-            item["answer"] = {"zh": explanation, "en": explanation}
-        elif qtype == "shortanswer":
-            accepted = [
-                (answer.findtext("text") or "").strip().strip("*")
-                for answer in answers
-                if float(answer.get("fraction", "0")) > 0
-            ]
-            accepted = [phrase for phrase in accepted if phrase]
-            item["kind"] = "concept"
-            explanation = feedback or "; ".join(accepted)
-            item["answer"] = {"zh": explanation, "en": explanation}
-            item["key_points"] = (
-                [
-                    {
-                        "text": {"zh": accepted[0], "en": accepted[0]},
-                        "accept": {"zh": accepted, "en": accepted},
-                    }
-                ]
-                if accepted
-                else []
-            )
-        elif qtype == "essay":
-            model = _plain(question.find("graderinfo")) or feedback
-            item["kind"] = "concept"
-            item["answer"] = {"zh": model, "en": model}
-            item["key_points"] = (
-                [
-                    {
-                        "text": {"zh": model[:200], "en": model[:200]},
-                        "accept": {"zh": [model[:80]], "en": [model[:80]]},
-                    }
-                ]
-                if model
-                else []
-            )
-        elif qtype == "numerical":
-            values = []
-            for answer in answers:
-                if float(answer.get("fraction", "0")) <= 0:
-                    continue
-                value = (answer.findtext("text") or "").strip()
-                tolerance = (answer.findtext("tolerance") or "0").strip()
-                values.append((value, tolerance))
-            item["kind"] = "concept"
-            shown = "; ".join(f"{v} (± {t})" if t not in ("", "0") else v for v, t in values)
-            explanation = f"{shown}. {feedback}".strip()
-            item["answer"] = {"zh": explanation, "en": explanation}
-            item["key_points"] = [
-                {"text": {"zh": v, "en": v}, "accept": {"zh": [v], "en": [v]}} for v, _ in values
-            ]
-        else:
-            errors.append(
-                FixtureError(name, label, "type", f"question type {qtype!r} is not supported")
-            )
-            continue
         if not body:
             errors.append(FixtureError(name, label, "questiontext", "is empty"))
         if not item["answer"]["en"]:

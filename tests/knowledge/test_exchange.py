@@ -46,7 +46,8 @@ def bank(owner: User) -> Bank:
 
 
 def test_fixture_export_round_trips_exactly(bank: Bank, owner: User) -> None:
-    cards = [factories.card(bank, kind=kind) for kind in ("concept", "mcq", "numeric")]
+    cards = [factories.card(bank, kind=kind) for kind in ("concept", "mcq")]
+    cards.append(factories.card(bank, kind="numeric", template_version=1))
     exported = cards_to_fixture_yaml(Card.objects.filter(pk__in=[c.pk for c in cards]))
     before = {str(c.uuid): card_snapshot(c) for c in cards}
     Card.objects.filter(pk__in=[c.pk for c in cards]).update(answer_en="changed")
