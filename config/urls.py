@@ -1,21 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config.health import healthz
 from knowledge import views as knowledge_views
-from quizzes import apis as quiz_apis
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
-    path(
-        "ops/worker-probes/", quiz_apis.WorkerProbeCreateApi.as_view(), name="worker-probe-create"
-    ),
-    path(
-        "ops/worker-probes/<uuid:probe_id>/",
-        quiz_apis.WorkerProbeDetailApi.as_view(),
-        name="worker-probe-detail",
-    ),
+    path("ops/", include("ops.urls")),
 ]
 
 urlpatterns = [

@@ -1,1 +1,1 @@
-"""Learning: card states, attempts, review log, scheduling, grading tasks and worker probes."""
+"""Learning: card states, attempts, review log, scheduling, grading tasks."""

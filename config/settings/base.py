@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "knowledge",
     "quizzes",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -120,9 +121,27 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Periodic tasks, all declared here. Each expires after one period, so a backlog built up while
+# no worker ran is not replayed all at once.
+HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=30.0)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "quizzes.record_heartbeat", "schedule": 60.0},
+    "worker-heartbeat": {
+        "task": "ops.record_heartbeat",
+        "schedule": HEARTBEAT_SECONDS,
+        "options": {"expires": HEARTBEAT_SECONDS},
+    },
+    "outbox-sweep": {
+        "task": "ops.outbox_sweep",
+        "schedule": OUTBOX_SWEEP_SECONDS,
+        "options": {"expires": OUTBOX_SWEEP_SECONDS},
+    },
 }
+# The outbox sweep sends a pending row's task again this long after its creation or last re-send
+# (seconds), at most OUTBOX_MAX_RESENDS times.
+OUTBOX_RESEND_AFTER = env.float("OUTBOX_RESEND_AFTER", default=60.0)
+OUTBOX_MAX_RESENDS = env.int("OUTBOX_MAX_RESENDS", default=20)
+OPS_PROBE_RETENTION_DAYS = env.int("OPS_PROBE_RETENTION_DAYS", default=7)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -153,5 +172,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
-HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=1.0)
+# /healthz calls the worker alive when a heartbeat or probe completed within this many seconds.
+HEALTHZ_HEARTBEAT_MAX_AGE = env.float("HEALTHZ_HEARTBEAT_MAX_AGE", default=3 * HEARTBEAT_SECONDS)
+# Loopback callers see /healthz's details (staff always do); turn off behind a local proxy.
+HEALTHZ_DETAILS_FOR_LOOPBACK = env.bool("HEALTHZ_DETAILS_FOR_LOOPBACK", default=True)
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="drill-demo-2026")

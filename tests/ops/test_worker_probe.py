@@ -1,18 +1,17 @@
 import uuid
 
 import pytest
-from celery.result import AsyncResult
 from django.contrib.auth.models import User
 from django.test import Client
 
-from config.celery_app import app as celery_app
-from quizzes.models import WorkerProbe
-from quizzes.services import worker_probe_complete
+from ops.models import WorkerProbe
+from ops.services import worker_probe_complete
+from tests.conftest import wait_until
 
-pytestmark = pytest.mark.integration
 RESULT_TIMEOUT = 60
 
 
+@pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_probe_enqueued_by_web_is_completed_by_worker_process(
     client: Client, celery_worker: str
@@ -24,13 +23,17 @@ def test_probe_enqueued_by_web_is_completed_by_worker_process(
 
     assert response.status_code == 202
     probe_id = response.json()["id"]
-    result: dict[str, str] = AsyncResult(probe_id, app=celery_app).get(timeout=RESULT_TIMEOUT)
-    assert result["worker"] == celery_worker
-    probe = WorkerProbe.objects.get(id=probe_id)
-    assert probe.completed_at is not None
+    assert response.json()["completed_at"] is None
+    probe = wait_until(
+        lambda: WorkerProbe.objects.filter(id=probe_id, completed_at__isnull=False).first(),
+        timeout=RESULT_TIMEOUT,
+        what="the worker to complete the probe",
+    )
     assert probe.worker == celery_worker
+    assert probe.outbox_resends == 0  # sent once after commit; the sweep had nothing to do
     detail = client.get(f"/api/v1/ops/worker-probes/{probe_id}/").json()
     assert detail["worker"] == celery_worker
+    assert detail["task_id"] == f"ops.workerprobe:{probe_id}"
 
 
 @pytest.mark.django_db
@@ -39,8 +42,15 @@ def test_completing_a_probe_twice_keeps_the_first_completion() -> None:
     first = worker_probe_complete(probe_id=probe.id, worker="a@host")
     second = worker_probe_complete(probe_id=probe.id, worker="b@host")
 
+    assert first is not None and second is not None
     assert second.worker == "a@host"
     assert second.completed_at == first.completed_at
+
+
+@pytest.mark.django_db
+def test_completing_an_unknown_probe_changes_nothing() -> None:
+    assert worker_probe_complete(probe_id=uuid.uuid4(), worker="a@host") is None
+    assert not WorkerProbe.objects.exists()
 
 
 @pytest.mark.django_db

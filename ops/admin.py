@@ -10,9 +10,17 @@ from .models import WorkerProbe
 class WorkerProbeAdmin(admin.ModelAdmin[WorkerProbe]):
     """Read-only view of broker round trips and beat heartbeats, for operators."""
 
-    list_display = ["id", "source", "requested_at", "completed_at", "worker"]
+    list_display = ["id", "source", "requested_at", "completed_at", "worker", "outbox_resends"]
     list_filter = ["source"]
-    readonly_fields = ["id", "source", "requested_at", "completed_at", "worker"]
+    readonly_fields = [
+        "id",
+        "source",
+        "requested_at",
+        "completed_at",
+        "worker",
+        "outbox_resends",
+        "outbox_resent_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

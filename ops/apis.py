@@ -1,4 +1,4 @@
-"""REST transports of the quizzes app: validate, call one service or selector, serialize."""
+"""REST transports of the ops app: validate, call one service or selector, serialize."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -10,16 +10,26 @@ from rest_framework.views import APIView
 
 from . import services
 from .models import WorkerProbe
+from .outbox import outbox_task_id
 
 
 class WorkerProbeOutputSerializer(serializers.ModelSerializer[WorkerProbe]):
+    task_id = serializers.SerializerMethodField()
+
     class Meta:
         model = WorkerProbe
-        fields = ["id", "source", "requested_at", "completed_at", "worker"]
+        fields = ["id", "source", "requested_at", "completed_at", "worker", "task_id"]
+
+    def get_task_id(self, probe: WorkerProbe) -> str:
+        return outbox_task_id(probe)
 
 
 class WorkerProbeCreateApi(APIView):
-    """Send a probe through the broker to a worker (staff only). The task id is the probe id."""
+    """Send a probe through the broker to a worker (staff only).
+
+    The probe is stored first; if the broker is down it stays pending until the outbox sweep
+    sends it again, so a 202 never means lost work.
+    """
 
     permission_classes = [IsAdminUser]
 
