@@ -78,6 +78,8 @@ class UndoConflictError(ValueError):
 
 def _utc(moment: datetime, *, name: str) -> datetime:
     """Return `moment` in UTC (the library insists on `timezone.utc`); refuse naive datetimes."""
+    if moment.tzinfo is UTC:  # the common case, checked first: this runs on every review
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
     return moment.astimezone(UTC)
@@ -182,7 +184,7 @@ class MemoryState:
     def from_card(cls, card: Card, *, reps: int = 0, lapses: int = 0) -> MemoryState:
         """Return the state of a library `Card`, with the counts the library does not keep."""
         return cls(
-            state=State(card.state),
+            state=card.state if type(card.state) is State else State(card.state),
             step=card.step,
             stability=card.stability,
             difficulty=card.difficulty,
@@ -234,11 +236,12 @@ def scheduler_for(
     """Return the library's Scheduler for these settings, fuzz off (shared, never mutated)."""
     if not 0.0 < desired_retention < 1.0:
         raise ValueError(f"desired_retention must be in (0, 1), got {desired_retention!r}")
+    # Tuples (the defaults, parameters read once per learner) go straight to the cache key.
     return _scheduler(
-        tuple(float(w) for w in parameters),
+        parameters if type(parameters) is tuple else tuple(map(float, parameters)),
         float(desired_retention),
-        tuple(learning_steps),
-        tuple(relearning_steps),
+        learning_steps if type(learning_steps) is tuple else tuple(learning_steps),
+        relearning_steps if type(relearning_steps) is tuple else tuple(relearning_steps),
         int(maximum_interval),
     )
 
@@ -280,7 +283,7 @@ def _step(
     scheduler: Scheduler,
     fuzz_key: str | None,
 ) -> MemoryState:
-    card, _ = scheduler.review_card(state.to_card(), Rating(rating), review_datetime=now)
+    card, _ = scheduler.review_card(state.to_card(), rating, review_datetime=now)
     # Fuzz only what the library fuzzes: intervals of a card that is (now) in the Review state.
     if fuzz_key is not None and card.state == State.Review:
         interval = card.due - now
