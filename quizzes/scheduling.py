@@ -13,10 +13,12 @@ engine needs around them:
 - reproducible fuzz (see `fuzz_unit`): the library draws its fuzz from the process-wide `random`
   module, which neither replays nor tolerates threads. We switch the library's fuzz off and apply
   its own fuzz range (`fsrs.scheduler.FUZZ_RANGES`, the same arithmetic as
-  `Scheduler._get_fuzzed_interval`) with a number derived by SHA-256 from the card's identity and its
-  review count. The same card at the same review count always gets the same fuzz, in any process
-  and any thread, so replaying the log reproduces every due date; a test pins our fuzz to the
-  library's for every draw;
+  `Scheduler._get_fuzzed_interval`) with a number derived (a BLAKE2b digest) from the card's
+  identity and its review count. The same card at the same review count always gets the same
+  fuzz, in any process and any thread, so replaying the log reproduces every due date; a test
+  pins our fuzz to the library's for every draw;
+- a review that the library leaves on the same day (learning steps) is not fuzzed, as in the
+  library; a change of parameters or desired retention changes later states, as it should;
 - the four buttons' next intervals before the learner rates (`preview_intervals`), replay of a
   review log (`replay`), undo of the last review (`review_undo`), the leech rule and
   retrievability.
@@ -249,12 +251,12 @@ def scheduler_for(
 def fuzz_unit(*, fuzz_key: str, reps: int) -> float:
     """Return a number in [0, 1) fixed by the card's identity and its review count.
 
-    It stands in for the `random()` draw of the library's fuzz. SHA-256 of the key and count
-    (not `hash()`, which changes per process, nor a `random.Random` shared between threads):
-    the top 53 bits of the digest, as a float.
+    It stands in for the `random()` draw of the library's fuzz: the top 53 bits of a BLAKE2b
+    digest of the key and count, as a float. A digest, not `hash()` (salted per process) nor a
+    `random.Random` (shared state between threads, and tied to Python's seeding algorithm).
     """
-    digest = hashlib.sha256(f"{fuzz_key}\x1f{reps}".encode()).digest()
-    return (int.from_bytes(digest[:8], "big") >> 11) / float(1 << 53)
+    digest = hashlib.blake2b(f"{fuzz_key}\x1f{reps}".encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") >> 11) / float(1 << 53)
 
 
 def fuzzed_interval_days(*, interval_days: int, unit: float, maximum_interval: int) -> int:

@@ -397,3 +397,23 @@ def test_retrievability_falls_with_time_and_is_zero_for_new_cards() -> None:
     assert values[0] == 1.0
     assert values == sorted(values, reverse=True) and values[-1] < 0.5
     assert retrievability(state=MemoryState.new(now=T0), now=T0) == 0.0
+
+
+@given(
+    ratings=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=30),
+    delays=st.lists(st.integers(min_value=0, max_value=400 * 24 * 60), min_size=30, max_size=30),
+    retention=st.floats(min_value=0.7, max_value=0.99),
+)
+def test_any_online_history_replays_exactly(
+    ratings: list[int], delays: list[int], retention: float
+) -> None:
+    state, now, events, online = MemoryState.new(now=T0), T0, [], []
+    for rating, delay in zip(ratings, delays, strict=False):
+        state, _ = schedule_review(
+            state=state, rating=rating, now=now, fuzz_key=KEY, desired_retention=retention
+        )
+        events.append(ReviewEvent(rating=Rating(rating), reviewed_at=now))
+        online.append(json.dumps(state.to_dict()))
+        now += timedelta(minutes=delay)
+    replayed = replay(reviews=events, fuzz_key=KEY, desired_retention=retention)
+    assert [json.dumps(s.to_dict()) for s in replayed] == online

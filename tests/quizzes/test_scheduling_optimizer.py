@@ -7,6 +7,7 @@ import math
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fsrs import Card, Rating
@@ -290,3 +291,12 @@ def test_bad_ratings_and_naive_times_are_refused() -> None:
     naive = [CardReview(card_key="a", rating=3, reviewed_at=datetime(2025, 1, 1))]
     with pytest.raises(ValueError, match="timezone-aware"):
         predictions(reviews=naive, parameters=DEFAULT_PARAMETERS, day_rule=UTC_DAYS)
+
+
+def test_study_days_follow_daylight_saving_time() -> None:
+    pacific = DayRule(tz=ZoneInfo("America/Los_Angeles"), day_start_hour=4)
+    # 4 a.m. Pacific is 12:00 UTC in winter (PST) and 11:00 UTC in summer (PDT).
+    assert pacific.study_day(datetime(2025, 1, 15, 11, 59, tzinfo=UTC)).isoformat() == "2025-01-14"
+    assert pacific.study_day(datetime(2025, 1, 15, 12, 0, tzinfo=UTC)).isoformat() == "2025-01-15"
+    assert pacific.study_day(datetime(2025, 7, 15, 10, 59, tzinfo=UTC)).isoformat() == "2025-07-14"
+    assert pacific.study_day(datetime(2025, 7, 15, 11, 0, tzinfo=UTC)).isoformat() == "2025-07-15"
