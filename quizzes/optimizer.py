@@ -31,7 +31,14 @@ from fsrs import Card, Rating
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 from fsrs_rs_python import FSRS, FSRSItem, FSRSReview
 
-from quizzes.scheduling import DEFAULT_PARAMETERS, scheduler_for
+from quizzes.scheduling import (
+    DEFAULT_DESIRED_RETENTION,
+    DEFAULT_LEARNING_STEPS,
+    DEFAULT_PARAMETERS,
+    DEFAULT_RELEARNING_STEPS,
+    MAXIMUM_INTERVAL_DAYS,
+    scheduler_for,
+)
 
 __all__ = [
     "MIN_REVIEWS_TO_FIT",
@@ -137,10 +144,11 @@ def predictions(
     """
     scheduler = scheduler_for(
         parameters=parameters,
-        desired_retention=0.9,  # irrelevant: only stability and difficulty are read
-        learning_steps=(timedelta(minutes=1), timedelta(minutes=10)),
-        relearning_steps=(timedelta(minutes=10),),
-        maximum_interval=36500,
+        # Only stability and difficulty are read, and the steps and retention do not touch them.
+        desired_retention=DEFAULT_DESIRED_RETENTION,
+        learning_steps=DEFAULT_LEARNING_STEPS,
+        relearning_steps=DEFAULT_RELEARNING_STEPS,
+        maximum_interval=MAXIMUM_INTERVAL_DAYS,
     )
     scored: list[tuple[datetime, Prediction]] = []
     for history in _by_card(reviews).values():
@@ -151,24 +159,17 @@ def predictions(
         for review in history:
             day = day_rule.study_day(review.reviewed_at)
             at = _day_start(day)
-            later_day = previous_day is not None and day > previous_day
-            if later_day:
+            if previous_day is not None and day > previous_day:
                 long_term += 1
-                assert previous_day is not None
                 if scored_from is None or review.reviewed_at >= scored_from:
-                    probability = scheduler.get_card_retrievability(card, at)
-                    scored.append(
-                        (
-                            review.reviewed_at,
-                            Prediction(
-                                probability=float(probability),
-                                recalled=review.rating > 1,
-                                elapsed_days=(day - previous_day).days,
-                                long_term_reviews=long_term + 1,
-                                lapses=lapses,
-                            ),
-                        )
+                    prediction = Prediction(
+                        probability=float(scheduler.get_card_retrievability(card, at)),
+                        recalled=review.rating > 1,
+                        elapsed_days=(day - previous_day).days,
+                        long_term_reviews=long_term + 1,
+                        lapses=lapses,
                     )
+                    scored.append((review.reviewed_at, prediction))
                 if review.rating == 1:
                     lapses += 1
             card, _ = scheduler.review_card(card, Rating(review.rating), review_datetime=at)
