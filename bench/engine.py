@@ -52,7 +52,17 @@ from quizzes.optimizer import (  # noqa: E402
     predictions,
     rmse_bins,
 )
-from quizzes.scheduling import DEFAULT_PARAMETERS, MemoryState, schedule_review  # noqa: E402
+from quizzes.scheduling import (  # noqa: E402
+    DEFAULT_DESIRED_RETENTION,
+    DEFAULT_LEARNING_STEPS,
+    DEFAULT_PARAMETERS,
+    DEFAULT_RELEARNING_STEPS,
+    MAXIMUM_INTERVAL_DAYS,
+    MemoryState,
+    fuzz_unit,
+    schedule_review,
+    scheduler_for,
+)
 
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "engine.json"
 REVLOG = REPO.parent / "shared" / "data" / "fsrs-sample-revlogs.csv"
@@ -141,10 +151,35 @@ def bench_fsrs_step(reviews: Sequence[CardReview], *, rounds: int) -> dict[str, 
         for card, rating, at in cards:
             library.review_card(card, rating, review_datetime=at)
 
+    # Where our extra time goes: the pieces of schedule_review around the library call.
+    afters = [(card, before) for (card, _, _), (before, _, _) in zip(cards, work, strict=True)]
+
+    def part_state_conversion() -> None:
+        for card, before in afters:
+            before.to_card()
+            MemoryState.from_card(card, reps=before.reps + 1, lapses=before.lapses)
+
+    def part_fuzz_draw() -> None:
+        for (before, _, _), key in zip(work, keys, strict=True):
+            fuzz_unit(fuzz_key=key, reps=before.reps)
+
+    def part_scheduler_lookup() -> None:
+        for _ in work:
+            scheduler_for(
+                parameters=DEFAULT_PARAMETERS,
+                desired_retention=DEFAULT_DESIRED_RETENTION,
+                learning_steps=DEFAULT_LEARNING_STEPS,
+                relearning_steps=DEFAULT_RELEARNING_STEPS,
+                maximum_interval=MAXIMUM_INTERVAL_DAYS,
+            )
+
     contenders: dict[str, Callable[[], None]] = {
         "bare_library": bare,
         "ours": ours,
         "ours_with_json_states": ours_stored,
+        "part_state_conversion": part_state_conversion,
+        "part_fuzz_draw": part_fuzz_draw,
+        "part_scheduler_lookup": part_scheduler_lookup,
     }
     runs: dict[str, list[float]] = defaultdict(list)
     names = list(contenders)
@@ -176,7 +211,14 @@ def bench_fsrs_step(reviews: Sequence[CardReview], *, rounds: int) -> dict[str, 
 
 def print_fsrs_step(result: dict[str, Any]) -> None:
     print(f"(c) FSRS step per review ({result['reviews_per_round']} reviews x {result['rounds']})")
-    for name in ("bare_library", "ours", "ours_with_json_states"):
+    for name in (
+        "bare_library",
+        "ours",
+        "ours_with_json_states",
+        "part_state_conversion",
+        "part_fuzz_draw",
+        "part_scheduler_lookup",
+    ):
         row = result[name]
         print(
             f"    {name:24s} {row['median_us_per_review']:8.2f} us"
