@@ -69,3 +69,53 @@ def test_env_example_lists_every_variable_the_settings_read() -> None:
 
     assert read, "the settings read no variables: the pattern is wrong"
     assert read - listed == set()
+
+
+def _python_without_settings_module(code: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_wsgi_application_refuses_to_start_without_a_settings_module() -> None:
+    result = _python_without_settings_module("import config.wsgi")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SETTINGS_MODULE is not set" in result.stderr
+
+
+def test_the_celery_app_never_loads_local_settings_by_itself() -> None:
+    result = _python_without_settings_module(
+        "import sys\n"
+        "from config.celery_app import app\n"
+        "assert 'config.settings.local' not in sys.modules\n"
+        "app.conf.broker_url\n"
+    )
+
+    assert result.returncode != 0
+    assert "settings are not configured" in result.stderr
+    assert "AssertionError" not in result.stderr
+
+
+def test_the_wsgi_application_serves_with_the_settings_it_is_given() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import config.wsgi; from django.conf import settings; print(settings.SETTINGS_MODULE)",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "config.settings.test"
