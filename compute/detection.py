@@ -617,10 +617,13 @@ FASTER_RCNN_FPN = AnchorHead(
     sizes=((32,), (64,), (128,), (256,), (512,)),
     aspect_ratios=(0.5, 1.0, 2.0),
 )
-#: torchvision's ``retinanet_resnet50_fpn``: sizes ``x * 2^(k/3)``, k = 0, 1, 2, on P3-P7.
+#: torchvision's ``retinanet_resnet50_fpn``: three scales per level, ``x * 2^(k/3)`` for
+#: k = 0, 1, 2 truncated to integers (32, 40, 50 on P3), on P3-P7.
 RETINANET = AnchorHead(
     strides=(8, 16, 32, 64, 128),
-    sizes=tuple(tuple(x * 2 ** (k / 3.0) for k in range(3)) for x in (32, 64, 128, 256, 512)),
+    sizes=tuple(
+        tuple(float(int(x * 2 ** (k / 3.0))) for k in range(3)) for x in (32, 64, 128, 256, 512)
+    ),
     aspect_ratios=(0.5, 1.0, 2.0),
 )
 
