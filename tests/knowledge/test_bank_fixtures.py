@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -75,14 +76,35 @@ def test_coverage_table_in_the_repository_is_current() -> None:
     assert committed == coverage_markdown(DATA), "run: python manage.py bank_coverage --write"
 
 
-def test_every_numeric_card_names_a_registered_template_that_generates() -> None:
-    known = {template.id for template in registry()}
+def test_every_numeric_card_pins_a_registered_template_version_that_generates() -> None:
+    known = {(template.id, template.version) for template in registry()}
     for card in CARDS:
         if card["kind"] != "numeric":
             continue
-        assert card["template"] in known, card["slug"]
-        variant = generate(card["template"], 1, constraints=card.get("constraints"))
+        assert (card["template"], card.get("template_version")) in known, card["slug"]
+        variant = generate(
+            card["template"],
+            1,
+            version=card["template_version"],
+            constraints=card.get("constraints"),
+        )
         assert variant.answer_text, card["slug"]
+
+
+def test_every_unpublished_card_points_at_the_published_card_that_replaced_it() -> None:
+    published = {card["slug"] for card in CARDS if card["status"] == "published"}
+    for card in CARDS:
+        if card["status"] == "published":
+            continue
+        named = set(re.findall(r"`([a-z0-9-]+)`", card["answer"]["en"] + card["answer"]["zh"]))
+        assert named & published, f"{card['slug']} names no published card that replaces it"
+
+
+def test_the_bank_has_difficulty_5_derivations_citing_sources() -> None:
+    hardest = [card for card in CARDS if card["difficulty"] == 5 and card["status"] == "published"]
+
+    assert len(hardest) >= 5
+    assert all(card["sources"] for card in hardest)
 
 
 @pytest.mark.parametrize("section", WORKED_EXAMPLE_SECTIONS)
