@@ -61,6 +61,7 @@ __all__ = [
     "fpn_level_sizes",
     "interpolated_precision",
     "match_detections",
+    "mean_ap",
     "precision_recall_points",
     "ssd_boxes_per_location",
     "ssd_default_box_count",
@@ -463,6 +464,18 @@ def evaluate_coco(
     return CocoEval(ds.classes, thr, precision, ap, per_class, overall, at(0.5), at(0.75))
 
 
+def mean_ap(ap_per_class: npt.ArrayLike) -> float:
+    """Return mAP, the unweighted mean of the per-class APs, leaving out classes without GT.
+
+    ``ap_per_class: ndarray[K]`` with NaN for a class that has no (countable) GT -> float (NaN
+    when no class has GT). Both COCO and VOC leave such classes out rather than count them as 0,
+    and weigh every class equally however many instances it has.
+    """
+    ap = np.asarray(ap_per_class, dtype=np.float64).reshape(-1)
+    valid = ~np.isnan(ap)
+    return float(np.mean(ap[valid])) if valid.any() else float("nan")
+
+
 class VocEval(NamedTuple):
     """PASCAL VOC results: ``ap[K]`` per class (NaN without non-difficult GT) and their mean."""
 
@@ -525,9 +538,7 @@ def evaluate_voc(
             tp[local], ign[local] = m.tp, m.ignored
         r, p = precision_recall_points(ds.det_scores[d_sel], tp, n_gt, ignored=ign)
         aps[k] = ap_fn(r, p)
-    has_gt = ~np.isnan(aps)
-    mean = float(np.mean(aps[has_gt])) if has_gt.any() else float("nan")
-    return VocEval(ds.classes, aps, mean)
+    return VocEval(ds.classes, aps, mean_ap(aps))
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from compute.templates import (  # noqa: F401  (importing registers the template
     t_boxes,
     t_conv,
     t_losses,
+    t_metrics,
     t_params,
     t_tensors,
     t_training,
