@@ -14,6 +14,7 @@ import ctypes.util
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 
 import psutil
@@ -81,6 +82,25 @@ def process_matches(pid: int, *, started: float, argv: list[str]) -> bool:
         return False
 
 
+def _gone(process: psutil.Process) -> bool:
+    # A zombie has exited; only its parent (maybe not us) can reap it.
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    deadline = time.monotonic() + timeout
+    alive = [p for p in processes if not _gone(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(
+            0.05
+        )  # polling: these need not be our children, so there is nothing to wait() on
+        alive = [p for p in alive if not _gone(p)]
+    return alive
+
+
 def terminate_tree(pid: int, *, timeout: float) -> None:
     """SIGTERM ``pid`` and its descendants; SIGKILL whatever is still there after ``timeout`` s."""
     try:
@@ -91,8 +111,8 @@ def terminate_tree(pid: int, *, timeout: float) -> None:
     for process in family:
         with contextlib.suppress(psutil.Error):
             process.terminate()
-    _, alive = psutil.wait_procs(family, timeout=timeout)
+    alive = _wait_gone(family, timeout)
     for process in alive:
         with contextlib.suppress(psutil.Error):
             process.kill()
-    psutil.wait_procs(alive, timeout=timeout)
+    _wait_gone(alive, timeout)
