@@ -3,7 +3,8 @@
 Cheap enough to be polled by a load balancer: one ``SELECT 1``, one indexed read of the latest
 worker heartbeat (the worker is alive when a heartbeat or probe completed within
 ``HEALTHZ_HEARTBEAT_MAX_AGE`` seconds; no message goes through the broker per request) and one
-``PING`` to Redis on a pooled connection. The status code (200 or 503) and ``status`` are public;
+``PING`` to Redis on a pooled connection, at most once per ``HEALTHZ_CACHE_SECONDS`` in each
+web process (a result that old is reused). The status code (200 or 503) and ``status`` are public;
 the checks (errors, worker names, database vendor, timings) are shown only to staff and to
 requests from loopback, since they describe the inside of the deployment. Behind a reverse proxy
 on the same machine every request comes from loopback: set ``HEALTHZ_DETAILS_FOR_LOOPBACK=false``.
@@ -12,6 +13,7 @@ on the same machine every request comes from loopback: set ``HEALTHZ_DETAILS_FOR
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
 from collections.abc import Callable
 from functools import cache
@@ -50,13 +52,14 @@ def _database() -> Check:
 
 
 @cache
-def _redis_pool(url: str) -> redis.ConnectionPool:
-    # One pool per broker URL and process: a health check must not pay a TCP handshake each time.
-    return redis.ConnectionPool.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+def _redis_client(url: str) -> redis.Redis:
+    # One client (and connection pool) per broker URL and process: a health check must pay
+    # neither a TCP handshake nor the client's set-up (over a millisecond) on every request.
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
 
 
 def _broker() -> Check:
-    redis.Redis(connection_pool=_redis_pool(settings.CELERY_BROKER_URL)).ping()
+    _redis_client(settings.CELERY_BROKER_URL).ping()
     return {"ok": True}
 
 
@@ -67,6 +70,32 @@ def _worker() -> Check:
         return {"ok": False, "error": f"no worker heartbeat in the last {max_age:g} s"}
     age = (timezone.now() - liveness.last_seen).total_seconds()
     return {"ok": True, "workers": liveness.workers, "last_heartbeat_age_s": round(age, 1)}
+
+
+_cached: tuple[float, dict[str, Check]] | None = None
+_cache_lock = threading.Lock()
+
+
+def _checks() -> dict[str, Check]:
+    """Run the checks, or reuse this process's result from the last HEALTHZ_CACHE_SECONDS.
+
+    A load balancer and a few monitors polling every web process then cost one round of checks
+    per process and period, however often they ask.
+    """
+    global _cached
+    max_age = settings.HEALTHZ_CACHE_SECONDS
+    now = time.monotonic()
+    with _cache_lock:
+        if _cached is not None and now - _cached[0] < max_age:
+            return _cached[1]
+    checks: dict[str, Check] = {
+        "database": _timed(_database),
+        "broker": _timed(_broker),
+        "worker": _timed(_worker),
+    }
+    with _cache_lock:
+        _cached = (now, checks)
+    return checks
 
 
 def _may_see_details(request: HttpRequest) -> bool:
@@ -88,11 +117,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
     Staff and loopback callers get every check's details; anyone else only the status.
     """
-    checks: dict[str, Check] = {
-        "database": _timed(_database),
-        "broker": _timed(_broker),
-        "worker": _timed(_worker),
-    }
+    checks = _checks()
     failing = [name for name, check in checks.items() if not check["ok"]]
     body: dict[str, Any] = {"status": "ok" if not failing else "fail"}
     if _may_see_details(request):

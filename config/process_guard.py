@@ -85,7 +85,7 @@ def process_matches(pid: int, *, started: float, argv: list[str]) -> bool:
 def _gone(process: psutil.Process) -> bool:
     # A zombie has exited; only its parent (maybe not us) can reap it.
     try:
-        return process.status() == psutil.STATUS_ZOMBIE
+        return bool(process.status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 

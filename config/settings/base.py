@@ -223,4 +223,6 @@ LOGGING = {
 HEALTHZ_HEARTBEAT_MAX_AGE = env.float("HEALTHZ_HEARTBEAT_MAX_AGE", default=3 * HEARTBEAT_SECONDS)
 # Loopback callers see /healthz's details (staff always do); turn off behind a local proxy.
 HEALTHZ_DETAILS_FOR_LOOPBACK = env.bool("HEALTHZ_DETAILS_FOR_LOOPBACK", default=True)
+# Each web process reuses its last /healthz result for this long (seconds; 0 checks every time).
+HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=1.0)
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="drill-demo-2026")

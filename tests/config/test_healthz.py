@@ -1,18 +1,26 @@
 """/healthz: cheap, honest about each part, and discreet with strangers."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from config import health
 from config.celery_app import app as celery_app
 from ops.models import WorkerProbe
 from ops.services import worker_heartbeat_record
 from tests.conftest import wait_until
 
 STRANGER = {"REMOTE_ADDR": "203.0.113.7"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_checks(settings: Any) -> None:
+    """Check on every request: these tests change the state between two requests."""
+    settings.HEALTHZ_CACHE_SECONDS = 0
 
 
 @pytest.mark.integration
@@ -125,3 +133,21 @@ def test_healthz_is_503_naming_the_broker_when_redis_is_down(
 @pytest.mark.django_db
 def test_healthz_rejects_other_methods(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_each_process_reuses_its_result_for_the_cache_period(
+    client: Client, redis_url: str, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.HEALTHZ_CACHE_SECONDS = 60
+    monkeypatch.setattr(health, "_cached", None)  # forget the earlier tests' results
+    worker_heartbeat_record(worker="w@host")
+    assert client.get("/healthz").status_code == 200
+
+    WorkerProbe.objects.all().delete()  # the worker "dies"; the cached answer stands for now
+    cached = client.get("/healthz")
+    settings.HEALTHZ_CACHE_SECONDS = 0
+    fresh = client.get("/healthz")
+
+    assert cached.status_code == 200
+    assert fresh.status_code == 503
