@@ -95,9 +95,9 @@ def cards_to_moodle_xml(cards: Iterable[Card]) -> bytes:
     quiz = ET.Element("quiz")
     for card in cards:
         category = ET.SubElement(quiz, "question", {"type": "category"})
-        ET.SubElement(
-            ET.SubElement(category, "category"), "text"
-        ).text = _xml(f"$course$/{card.bank.slug}/{card.topic.slug}")
+        ET.SubElement(ET.SubElement(category, "category"), "text").text = _xml(
+            f"$course$/{card.bank.slug}/{card.topic.slug}"
+        )
         answer_html = _multilang(card, "answer")
         if card.kind == Card.Kind.CONCEPT:
             essay = _question(quiz, "essay", card.slug, _multilang(card, "question"), answer_html)

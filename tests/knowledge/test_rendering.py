@@ -1,8 +1,12 @@
 """Instructors' Markdown is rendered with its math intact and nothing executable."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from knowledge.rendering import render_markdown
+
+from .html_checks import html_problems
 
 
 def test_inline_math_survives_markdown_untouched() -> None:
@@ -57,3 +61,43 @@ def test_math_cannot_smuggle_markup() -> None:
 
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_math_in_a_link_title_cannot_break_out_of_the_attribute() -> None:
+    html = render_markdown('[x](https://example.org "$a$ onmouseover=alert(1) $b$")')
+
+    assert html_problems(html) == []
+    assert 'title="$a$ onmouseover=alert(1) $b$"' in html
+    assert "<span" not in html
+
+
+def test_placeholder_lookalikes_in_card_text_are_text() -> None:
+    forged = "a \u2063MATH7\u2063 b \u20630123456789abcdef:9\u2063 $x$"
+
+    html = render_markdown(forged)
+
+    assert "MATH7" in html and "0123456789abcdef:9" in html
+    assert r'<span class="math math-inline">\(x\)</span>' in html
+
+
+def test_rendering_is_deterministic_despite_the_nonce() -> None:
+    text = "Say $a$ and [l](https://x.org '$b$')\n\n$$c$$"
+
+    assert render_markdown(text) == render_markdown(text)
+
+
+PIECES = [
+    *"ab $\\*_`[]()<>\"'=/:!#-|\n\u2063",
+    *("javascript:", "onerror=", "<script>", "<img src=x ", "](", "$$", "MATH0", "0" * 16),
+    *('[l](https://x.org "', '")', "$a$", "$$b$$", "\u2063MATH0\u2063", "\u2063MATH9\u2063"),
+]
+MARKDOWNISH = st.lists(st.sampled_from(PIECES), max_size=80).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(MARKDOWNISH, st.text(max_size=200)))
+def test_any_text_renders_to_sanitized_html(text: str) -> None:
+    html = render_markdown(text)
+
+    assert html_problems(html) == []
+    assert "\u2063" not in html or "\u2063" in text
