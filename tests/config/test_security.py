@@ -275,6 +275,7 @@ def _raw_request(address: tuple[str, int], head: bytes, body: bytes = b"") -> by
     return b"".join(chunks)
 
 
+@pytest.mark.slow
 def test_gunicorn_answers_413_to_a_300_mb_upload_without_waiting_for_the_body(
     gunicorn_url: tuple[str, int],
 ) -> None:
@@ -291,6 +292,7 @@ def test_gunicorn_answers_413_to_a_300_mb_upload_without_waiting_for_the_body(
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.slow
 def test_gunicorn_refuses_a_chunked_upload(gunicorn_url: tuple[str, int]) -> None:
     head = (
         b"POST /api/v1/ops/worker-probes/ HTTP/1.1\r\nHost: localhost\r\n"
