@@ -226,3 +226,5 @@ HEALTHZ_DETAILS_FOR_LOOPBACK = env.bool("HEALTHZ_DETAILS_FOR_LOOPBACK", default=
 # Each web process reuses its last /healthz result for this long (seconds; 0 checks every time).
 HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=1.0)
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="drill-demo-2026")
+# Whether create_demo_users may create the demo accounts: on in local and test, never in production.
+DEMO_ACCOUNTS = False

@@ -8,6 +8,8 @@ from .base import *  # noqa: F403
 from .base import ALLOWED_HOSTS, SECRET_KEY
 
 DEBUG = False
+# Never the demo accounts with their published password, whatever the environment says.
+DEMO_ACCOUNTS = False
 
 if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured(
