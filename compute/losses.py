@@ -81,17 +81,21 @@ def _check_reduction(reduction: str) -> None:
 
 
 def _shifted(x: FloatArray, axis: int) -> FloatArray:
-    """Return a new array ``x - max(x, axis)``; a non-finite max (all -inf) is replaced by 0.
+    """Return a new array ``x - max(x, axis)``, as PyTorch computes it.
 
     ``np.max`` propagates NaN, so a NaN anywhere in ``x`` shows up in ``peak``: checking the
-    maxima is the NaN check, without a separate pass over ``x``.
+    maxima is the NaN check, without a separate pass over ``x``. A slice whose maximum is
+    ``+inf`` (or that is all ``-inf``) gets ``inf - inf = NaN`` here, which then spreads over the
+    whole slice, exactly as in ``torch.softmax``.
     """
     peak = np.max(x, axis=axis, keepdims=True)  # [..., 1, ...]: size 1 on `axis`
-    if not np.isfinite(peak).all():
-        if np.isnan(peak).any():
-            raise ValueError("x must not contain NaN")
-        peak = np.where(np.isfinite(peak), peak, 0.0)
-    shifted: FloatArray = x - peak
+    if np.isfinite(peak).all():
+        shifted: FloatArray = x - peak
+        return shifted
+    if np.isnan(peak).any():
+        raise ValueError("x must not contain NaN")
+    with np.errstate(invalid="ignore"):  # inf - inf: the NaN PyTorch gives too
+        shifted = x - peak
     return shifted
 
 
@@ -108,7 +112,10 @@ def softmax(x: npt.ArrayLike, axis: int = -1) -> FloatArray:
 
     Stability: the maximum along ``axis`` is subtracted first (softmax is unchanged by a shift),
     so the largest exponent is ``exp(0) = 1`` and logits of size 1e4 neither overflow nor give
-    NaN. Semantics of ``torch.softmax(x, dim=axis)``.
+    NaN. Semantics of ``torch.softmax(x, dim=axis)``, infinities included: a slice holding
+    ``+inf`` (or only ``-inf``) comes out all NaN, as PyTorch returns it (``inf - inf`` in the
+    shift); a ``-inf`` next to finite logits gets probability 0. A NaN input raises ValueError
+    (PyTorch would return NaN).
     """
     arr = np.asarray(x, dtype=np.float64)  # NaN is rejected by _shifted
     ax = _check_axis(arr, axis)
@@ -116,7 +123,8 @@ def softmax(x: npt.ArrayLike, axis: int = -1) -> FloatArray:
         return arr.copy()
     e = _shifted(arr, ax)
     np.exp(e, out=e)
-    e /= e.sum(axis=ax, keepdims=True)  # [..., C] / [..., 1]
+    with np.errstate(invalid="ignore"):  # a NaN slice (see _shifted) stays NaN, quietly
+        e /= e.sum(axis=ax, keepdims=True)  # [..., C] / [..., 1]
     return e
 
 
@@ -126,7 +134,8 @@ def log_softmax(x: npt.ArrayLike, axis: int = -1) -> FloatArray:
     Stability: computed as ``(x - m) - log(sum exp(x - m))`` with ``m`` the maximum along
     ``axis`` (the log-sum-exp trick), never as ``log(softmax(x))``, so very negative
     log-probabilities stay finite instead of becoming ``log(0) = -inf``. Semantics of
-    ``torch.log_softmax(x, dim=axis)``.
+    ``torch.log_softmax(x, dim=axis)``: as in :func:`softmax`, a slice holding ``+inf`` (or only
+    ``-inf``) comes out all NaN, like PyTorch; a NaN input raises ValueError.
     """
     arr = _as_float(x, "x")
     ax = _check_axis(arr, axis)
@@ -156,7 +165,9 @@ def cross_entropy(
     indices: ``(1 - e) * (-log p[y]) + e * mean_c(-log p[c])``;
     probabilities: ``-sum_c t'_c log p_c`` with ``t' = (1 - e) t + e / C``.
     ``"mean"`` divides by the number of samples (times ``d1 * ...``). Stability comes from
-    :func:`log_softmax`.
+    :func:`log_softmax`. A sample whose logits hold ``+inf`` (or are all ``-inf``) has a NaN
+    loss, which propagates into ``"mean"`` and ``"sum"``, as in PyTorch; NaN logits raise
+    ValueError.
     """
     x = _as_float(logits, "logits")
     if x.ndim == 0:

@@ -101,7 +101,9 @@ def test_gelu_known_values() -> None:
     assert float(gelu(1.0)) == pytest.approx(0.8413447460685429)  # Phi(1)
     assert float(gelu(1.0, "tanh")) == pytest.approx(0.8411919906082768)
     assert float(gelu_grad(0.0)) == 0.5
-    assert float(gelu(-30.0)) == 0.0
+    # -30 * Phi(-30), about -1.5e-196: tiny but not 0 (PyTorch's 1 + erf form rounds it to 0).
+    assert float(gelu(-30.0)) == pytest.approx(-30.0 * math.erfc(30.0 / math.sqrt(2.0)) / 2)
+    assert float(gelu(-30.0)) < 0.0
 
 
 def test_activations_keep_the_input_shape() -> None:
@@ -134,3 +136,39 @@ def test_gradient_through_layers_is_factor_to_the_depth(
 def test_invalid_arguments_raise_value_error_naming_them(call: object, argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
         call()  # type: ignore[operator]
+
+
+def _mp_gelu(x: float) -> tuple[float, float]:
+    """Return GELU and its derivative at ``x`` from mpmath at 50 digits."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(50):
+        v = mpmath.mpf(x)
+        cdf = mpmath.erfc(-v / mpmath.sqrt(2)) / 2
+        pdf = mpmath.exp(-v * v / 2) / mpmath.sqrt(2 * mpmath.pi)
+        return float(v * cdf), float(cdf + v * pdf)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [(-8.0, -6.0), (-30.0, -8.0), (-6.0, -1.0), (-1.0, 1.0), (1.0, 30.0)]
+)
+def test_gelu_relative_error_against_mpmath(low: float, high: float) -> None:
+    # The tail [-8, -6] is where 1 + erf(x/sqrt 2) cancels (PyTorch's form is off by ~2% there).
+    # The bound grows with x^2: rounding x/sqrt(2) by half an ulp moves erfc(z) by a relative
+    # 2 z^2 ulp, whatever erf implementation is used.
+    xs = np.linspace(low, high, 401)
+    ours, grads = gelu(xs), gelu_grad(xs)
+    for x, y, g in zip(xs.tolist(), ours.tolist(), grads.tolist(), strict=True):
+        exact, exact_grad = _mp_gelu(x)
+        assert y == pytest.approx(exact, rel=1e-15 * (1 + x * x), abs=1e-300), x
+        # The derivative crosses 0 near x = -0.75, so its error is relative plus a little absolute.
+        assert g == pytest.approx(exact_grad, rel=1e-15 * (1 + x * x), abs=1e-15), x
+
+
+def test_erfc_keeps_the_tail_that_one_minus_erf_loses() -> None:
+    from compute.activations import erfc
+
+    assert float(erfc(6.0)) == pytest.approx(math.erfc(6.0), rel=1e-15)
+    assert 0.0 < float(erfc(6.0)) < 1e-16
+    np.testing.assert_array_equal(erf([-math.inf, 0.0, math.inf]), [-1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="NaN"):
+        erfc([math.nan])

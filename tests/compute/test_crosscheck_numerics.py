@@ -71,6 +71,62 @@ def test_softmax_and_log_softmax_match_torch() -> None:
     assert cases > 2000
 
 
+_INF_ROWS = [
+    [math.inf, 0.0],
+    [math.inf, math.inf],
+    [-math.inf, -math.inf],
+    [-math.inf, 0.0],
+    [math.inf, -math.inf],
+    [1.0, -math.inf, 3.0],
+    [math.inf, 2.0, -5.0],
+    [0.0, 0.0],
+]
+
+
+def same(ours: Any, theirs: Any) -> None:
+    """NaN and infinities at the same places, finite values equal to rounding."""
+    expected = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    np.testing.assert_allclose(np.asarray(ours), expected, rtol=1e-15, atol=1e-15, equal_nan=True)
+
+
+@pytest.mark.parametrize("row", _INF_ROWS, ids=repr)
+def test_infinite_logits_follow_torch_nan_propagation(row: list[float]) -> None:
+    x = np.array([row, [0.5] * len(row)])  # a finite second row must stay unaffected
+    for axis in (0, -1):
+        same(losses.softmax(x, axis), torch.softmax(t64(x), dim=axis).numpy())
+        same(losses.log_softmax(x, axis), torch.log_softmax(t64(x), dim=axis).numpy())
+    for target in range(len(row)):
+        ours = losses.cross_entropy(x, np.array([target, 0]), reduction="none")
+        theirs = F.cross_entropy(t64(x), torch.tensor([target, 0]), reduction="none")
+        same(ours, theirs.numpy())
+        mean = losses.cross_entropy(x, np.array([target, 0]))
+        same(mean, F.cross_entropy(t64(x), torch.tensor([target, 0])))
+    probs = np.full(x.shape, 1.0 / len(row))
+    same(
+        losses.cross_entropy(x, probs, reduction="none"),
+        F.cross_entropy(t64(x), t64(probs), reduction="none").numpy(),
+    )
+
+
+def test_gelu_tail_is_exact_where_torch_cancels() -> None:
+    mpmath = pytest.importorskip("mpmath")
+    xs = np.linspace(-8.0, -6.0, 201)
+    ours = activations.gelu(xs)
+    theirs = F.gelu(t64(xs)).numpy()
+    # Both agree to well below any visible digit in absolute terms ...
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-15)
+    # ... but relative to the exact value, ours is within a few ulps and PyTorch's is not.
+    worst_ours = worst_torch = 0.0
+    for x, a, b in zip(xs.tolist(), ours.tolist(), theirs.tolist(), strict=True):
+        with mpmath.workdps(40):
+            v = mpmath.mpf(x)
+            exact = float(v * mpmath.erfc(-v / mpmath.sqrt(2)) / 2)
+        worst_ours = max(worst_ours, abs(a / exact - 1))
+        worst_torch = max(worst_torch, abs(b / exact - 1))
+    assert worst_ours < 1e-13
+    assert worst_torch > 1e-3  # the documented deliberate difference
+
+
 def test_cross_entropy_matches_torch_for_indices_probabilities_and_smoothing() -> None:
     rng = np.random.default_rng(2)
     cases = 0
