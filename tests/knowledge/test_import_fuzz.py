@@ -422,10 +422,15 @@ XML_VALUE = st.one_of(
 def moodle_upload(draw: st.DrawFn, exported: bytes) -> bytes:
     root = ET.fromstring(exported)
     elements = list(root.iter())
-    for _ in range(draw(st.integers(0, 4))):
+    answers = list(root.iter("answer"))
+    for _ in range(draw(st.integers(1, 4))):
         element = draw(st.sampled_from(elements))
-        operation = draw(st.sampled_from(["attribute", "text", "remove", "nest", "type"]))
-        if operation == "attribute":
+        operation = draw(
+            st.sampled_from(["fraction", "attribute", "text", "remove", "nest", "type"])
+        )
+        if operation == "fraction":
+            draw(st.sampled_from(answers)).set("fraction", draw(XML_VALUE))
+        elif operation == "attribute":
             element.set(draw(st.sampled_from(["fraction", "type", "format"])), draw(XML_VALUE))
         elif operation == "text":
             element.text = draw(XML_VALUE)
