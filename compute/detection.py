@@ -246,8 +246,7 @@ def precision_recall_points(
     order = order[keep[order]]
     tps = np.cumsum(hit[order]).astype(np.float64)
     fps = np.cumsum(~hit[order]).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        recall = tps / float(n_gt) if n_gt > 0 else np.full(tps.shape, np.nan)
+    recall = tps / float(n_gt) if n_gt > 0 else np.full(tps.shape, np.nan)
     precision = tps / np.maximum(tps + fps, 1.0)
     return recall, precision
 
@@ -295,8 +294,8 @@ def ap_voc_allpoint(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
     :func:`interpolated_precision`: a step function, so no trapezoids.
     """
     r, p = _curve(recall, precision)
-    mrec = np.r_[0.0, r, 1.0]
-    mpre = interpolated_precision(np.r_[0.0, p, 0.0])
+    mrec = np.concatenate(([0.0], r, [1.0]))
+    mpre = interpolated_precision(np.concatenate(([0.0], p, [0.0])))
     step = np.diff(mrec)  # zero where recall does not change
     return float(np.sum(step * mpre[1:]))
 

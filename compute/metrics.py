@@ -453,7 +453,7 @@ def _counts_at_thresholds(
     s = score[order]
     hits = positive[order].astype(np.float64)
     # The last sample of each run of equal scores closes a threshold.
-    last = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]
+    last = np.append(np.flatnonzero(np.diff(s)), s.size - 1)
     tps = np.cumsum(hits)[last]
     fps = (last + 1) - tps
     return fps, tps, s[last]
@@ -483,11 +483,11 @@ def roc_curve(
     fps, tps, thr = _counts_at_thresholds(positive, score)
     if drop_intermediate and fps.size > 2:
         corner = (np.diff(fps, 2) != 0) | (np.diff(tps, 2) != 0)  # [T-2]
-        keep = np.r_[True, corner, True]
+        keep = np.concatenate(([True], corner, [True]))
         fps, tps, thr = fps[keep], tps[keep], thr[keep]
-    fps = np.r_[0.0, fps]
-    tps = np.r_[0.0, tps]
-    thr = np.r_[np.inf, thr]
+    fps = np.concatenate(([0.0], fps))
+    tps = np.concatenate(([0.0], tps))
+    thr = np.concatenate(([np.inf], thr))
     fpr = fps / fps[-1] if fps[-1] > 0 else np.full(fps.shape, np.nan)
     tpr = tps / tps[-1] if tps[-1] > 0 else np.full(tps.shape, np.nan)
     return fpr, tpr, thr
@@ -554,11 +554,15 @@ def precision_recall_curve(
     fps, tps, thr = _counts_at_thresholds(positive, score)
     if drop_intermediate and fps.size > 2:
         changes = np.diff(tps) != 0  # [T-1]
-        keep = np.r_[True, changes[:-1] | changes[1:], True]
+        keep = np.concatenate(([True], changes[:-1] | changes[1:], [True]))
         fps, tps, thr = fps[keep], tps[keep], thr[keep]
     precision = tps / (tps + fps)  # tps + fps >= 1 at every threshold
     recall = tps / tps[-1] if tps[-1] > 0 else np.ones_like(tps)
-    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], thr[::-1].copy()
+    return (
+        np.append(precision[::-1], 1.0),
+        np.append(recall[::-1], 0.0),
+        thr[::-1].copy(),
+    )
 
 
 def average_precision_score(

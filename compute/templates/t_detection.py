@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
@@ -97,13 +99,23 @@ class DetectionMatchTpFp(Template):
             x0 = 20 + 160 * k + draw.free(0, 30)
             y0 = draw.free(10, 60)
             gts.append((x0, y0, x0 + draw.free(60, 110), y0 + draw.free(60, 110)))
-        n_det = draw.free(4, 5)
+        # Two well-placed boxes on one object (a duplicate), then 2-3 more boxes, each either
+        # well placed (IoU about 0.65 or more) or poorly placed (IoU about 0.45 or less), so
+        # that few IoUs fall near the threshold.
+        targets = [0, 0] + [draw.index(n_gt) for _ in range(draw.free(2, 3))]
         dets: list[Box] = []
-        for _ in range(n_det):
-            g = gts[draw.index(n_gt)]
+        for j, k in enumerate(targets):
+            g = gts[k]
             w, h = g[2] - g[0], g[3] - g[1]
-            dx, dy = draw.free(-w // 3, w // 3), draw.free(-h // 3, h // 3)
+            if j < 2 or draw.uniform() < 0.5:
+                dx, dy = draw.free(-w // 10, w // 10), draw.free(-h // 10, h // 10)
+            else:
+                sign = 1 if draw.uniform() < 0.5 else -1
+                dx, dy = sign * (w * draw.free(40, 55) // 100), draw.free(-h // 10, h // 10)
             dets.append((max(0, g[0] + dx), max(0, g[1] + dy), g[2] + dx, g[3] + dy))
+        order = sorted(range(len(dets)), key=lambda _: draw.uniform())
+        dets = [dets[i] for i in order]
+        n_det = len(dets)
         scores: list[float] = []
         while len(scores) < n_det:
             s = round(0.3 + 0.69 * draw.uniform(), 2)
@@ -201,14 +213,24 @@ def _ranked(draw: Draw) -> Params:
     for _ in range(n_det):
         scores.append(s)
         s = round(s - 0.01 * draw.free(2, 10), 2)
-    return {"n_gt": n_gt, "scores": tuple(scores), "flags": flags}
+    r, prec = detection.precision_recall_points(scores, [f == "TP" for f in flags], n_gt)
+    # Kept as tuples: every misconception reads the same curve, and params must compare equal.
+    return {
+        "n_gt": n_gt,
+        "scores": tuple(scores),
+        "flags": flags,
+        "_r": tuple(r.tolist()),
+        "_p": tuple(prec.tolist()),
+    }
 
 
 def _curve(
     p: Params, n_gt: int | None = None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    if n_gt is None:
+        return np.asarray(p["_r"]), np.asarray(p["_p"])
     hits = [f == "TP" for f in p["flags"]]
-    return detection.precision_recall_points(p["scores"], hits, n_gt or p["n_gt"])
+    return detection.precision_recall_points(p["scores"], hits, n_gt)
 
 
 def _found(p: Params) -> int:
@@ -493,6 +515,13 @@ class DetectionApCoco101(Template):
         )
 
 
+@lru_cache(maxsize=512)
+def _ap_of_hits(hits: tuple[bool, ...]) -> float:
+    """Return the all-point AP of detections ranked as listed, one per object (memoized)."""
+    scores = -np.arange(len(hits), dtype=np.float64)  # listed best first
+    return detection.ap_voc_allpoint(*detection.precision_recall_points(scores, hits, len(hits)))
+
+
 #: COCO's ten IoU thresholds as the decimals a learner reads.
 _THRESHOLDS = tuple(round(float(t), 2) for t in detection.COCO_IOU_THRESHOLDS)
 
@@ -542,19 +571,20 @@ class DetectionAp50VsAp5095(Template):
     @staticmethod
     def _ap(p: Params, thresholds: tuple[float, ...], *, strict: bool = False) -> float:
         """Mean over ``thresholds`` of the all-point AP when a box matches iff IoU >= t."""
-        ious = np.asarray(p["ious"])
-        scores = -np.arange(ious.size, dtype=np.float64)  # listed best first
-        aps = []
-        for t in thresholds:
-            # The thresholds are the decimals 0.50, ..., 0.95; the slack keeps an IoU of 0.9 from
-            # missing numpy's 0.8999999999999999 either way.
-            hit = ious > t + 1e-12 if strict else ious >= t - 1e-12
-            aps.append(
-                detection.ap_voc_allpoint(
-                    *detection.precision_recall_points(scores, hit, ious.size)
-                )
+        if not strict and "_ap_t" in p:
+            return float(np.mean([p["_ap_t"][t] for t in thresholds]))
+        # The thresholds are the decimals 0.50, ..., 0.95; the slack keeps an IoU of 0.9 from
+        # missing numpy's 0.8999999999999999 either way.
+        return float(
+            np.mean(
+                [
+                    _ap_of_hits(
+                        tuple(v > t + 1e-12 if strict else v >= t - 1e-12 for v in p["ious"])
+                    )
+                    for t in thresholds
+                ]
             )
-        return float(np.mean(aps))
+        )
 
     def sample(self, draw: Draw) -> Params:
         """Draw 3-5 IoUs (two decimals), sorted high to low."""
@@ -567,7 +597,9 @@ class DetectionAp50VsAp5095(Template):
 
     def answer(self, p: Params) -> Value:
         """Return the mean of the all-point AP over ``detection.COCO_IOU_THRESHOLDS``."""
-        return self._ap(p, _THRESHOLDS)
+        per = {t: self._ap(p, (t,)) for t in _THRESHOLDS}
+        p["_ap_t"] = per  # the misconceptions average subsets of these
+        return float(np.mean(list(per.values())))
 
     def prompt(self, p: Params) -> Bilingual:
         """Render the IoUs."""

@@ -628,9 +628,9 @@ class MetricsRocAuc(Template):
         n_pos = draw.integer("positives", 2, 4)
         n_neg = draw.integer("negatives", 2, 4)
         pool = [round(0.05 + 0.1 * k, 2) for k in range(10)]
-        scores: list[float] = []
-        for _ in range(n_pos + n_neg):
-            scores.append(pool[draw.index(len(pool))])
+        # A useful classifier: positives take the higher of two draws, negatives the lower.
+        scores = [pool[max(draw.index(10), draw.index(10))] for _ in range(n_pos)]
+        scores += [pool[min(draw.index(10), draw.index(10))] for _ in range(n_neg)]
         labels = [1] * n_pos + [0] * n_neg
         order = sorted(range(len(scores)), key=lambda i: (-scores[i], labels[i], draw.uniform()))
         s = tuple(scores[i] for i in order)
@@ -658,13 +658,16 @@ class MetricsRocAuc(Template):
     def solution(self, p: Params, answer: Value) -> Bilingual:
         """Render the pair count."""
         w, t, n = p["_wins"], p["_ties"], p["_pairs"]
-        f = f"$$\\text{{AUC}}=\\frac{{{w}+\\tfrac12\\cdot{t}}}{{{n}}}\\approx{answer:.4f}$$"
+        tie = f"+\\tfrac12\\cdot{t}" if t else ""
+        f = f"$$\\text{{AUC}}=\\frac{{{w}{tie}}}{{{n}}}\\approx{answer:.4f}$$"
+        zh_t = f",分数相同的有 {t} 对(各记 1/2)" if t else ",没有分数相同的对"
+        en_t = f" and tied in {t} (each counting one half)" if t else "; no pair is tied"
         return Bilingual(
-            zh="AUC 等于随机取一个正样本和一个负样本时,正样本分数更高的概率(分数相同记 1/2)。"
-            f"正负样本对共 $P\\times N={n}$ 个,其中正样本更高的有 {w} 对,分数相同的有 {t} 对:\n{f}",
-            en="AUC is the probability that a random positive scores above a random negative "
-            f"(ties count one half). Of the $P\\times N={n}$ positive-negative pairs, the "
-            f"positive is higher in {w} and tied in {t}:\n{f}",
+            zh="AUC 等于随机取一个正样本和一个负样本时,正样本分数更高的概率。"
+            f"正负样本对共 $P\\times N={n}$ 个,其中正样本更高的有 {w} 对{zh_t}:\n{f}",
+            en="AUC is the probability that a random positive scores above a random negative. "
+            f"Of the $P\\times N={n}$ positive-negative pairs, the positive is higher in {w}"
+            f"{en_t}:\n{f}",
         )
 
 
