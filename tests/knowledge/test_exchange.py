@@ -143,14 +143,13 @@ def test_moodle_export_parses_and_holds_every_kind(bank: Bank) -> None:
 def test_moodle_export_imports_back_as_drafts(bank: Bank, owner: User) -> None:
     factories.card(bank, kind="mcq", slug="m1")
     exported = cards_to_moodle_xml(Card.objects.all())
-    Card.objects.all().delete()
 
     report = cards_import_file(
         exported, fmt="moodle", user=owner, name="quiz.xml", bank="my-bank", topic="cnn"
     )
 
     assert report.created == 1
-    imported = Card.objects.get()
+    imported = Card.objects.get(slug="moodle-m1")
     assert imported.kind == "mcq" and imported.status == "draft"
     assert [o.correct for o in imported.options.all()] == [True, False]
 
