@@ -1,0 +1,276 @@
+"""The metric and detection templates' answers against independent references, seed by seed.
+
+The generic template tests (test_templates.py) check grading, misconceptions and rendering; here
+each variant's answer is recomputed from its displayed parameters without compute/: classification
+metrics with scikit-learn, COCO matching and 101-point AP with pycocotools' COCOeval, the VOC APs
+and head sizes with plain exact arithmetic, and the classic configurations against torchvision's
+golden vectors (tests/compute/golden/detection.json) and the papers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+from sklearn import metrics as skm
+
+from compute.templates import Variant, generate
+
+SEEDS = range(200)
+
+
+def variants(template_id: str, seeds: range = SEEDS) -> list[Variant]:
+    return [generate(template_id, seed) for seed in seeds]
+
+
+def binary(p: Any) -> tuple[np.ndarray, np.ndarray]:
+    counts = [p["tp"], p["fp"], p["fn"], p.get("tn", 0)]
+    return np.repeat([1, 0, 1, 0], counts), np.repeat([1, 1, 0, 0], counts)
+
+
+# --------------------------------------------------------------------------------------------
+# Classification metrics against scikit-learn
+# --------------------------------------------------------------------------------------------
+
+
+def test_precision_recall_and_specificity_templates_match_sklearn() -> None:
+    for v in variants("metrics.precision_recall"):
+        t, y = binary(v.params)
+        fn = skm.precision_score if v.params["asked"] == "precision" else skm.recall_score
+        assert v.answer == pytest.approx(fn(t, y), abs=1e-12), v.seed
+    for v in variants("metrics.specificity"):
+        t, y = binary(v.params)
+        tnr = skm.recall_score(t, y, pos_label=0)  # specificity = recall of the negatives
+        want = tnr if v.params["asked"] == "specificity" else 1 - tnr
+        assert v.answer == pytest.approx(want, abs=1e-12), v.seed
+
+
+def test_f_score_templates_match_sklearn() -> None:
+    for v in variants("metrics.f1"):
+        t, y = binary(v.params)
+        assert v.answer == pytest.approx(skm.f1_score(t, y), abs=1e-12), v.seed
+    for v in variants("metrics.fbeta"):
+        t, y = binary(v.params)
+        want = skm.fbeta_score(t, y, beta=v.params["beta"])
+        assert v.answer == pytest.approx(want, abs=1e-12), v.seed
+
+
+def test_balanced_accuracy_template_matches_sklearn() -> None:
+    for v in variants("metrics.accuracy_imbalance"):
+        t, y = binary(v.params)
+        assert v.answer == pytest.approx(skm.balanced_accuracy_score(t, y), abs=1e-12)
+
+
+def test_confusion_matrix_template_matches_sklearn() -> None:
+    for v in variants("metrics.confusion_matrix"):
+        m = np.asarray(v.params["m"])
+        cells = [(i, j) for i in range(3) for j in range(3)]
+        y_true = np.repeat([i for i, _ in cells], [m[i, j] for i, j in cells])
+        y_pred = np.repeat([j for _, j in cells], [m[i, j] for i, j in cells])
+        np.testing.assert_array_equal(skm.confusion_matrix(y_true, y_pred), m)
+        fn = skm.precision_score if v.params["asked"] == "precision" else skm.recall_score
+        want = fn(y_true, y_pred, average=None)[v.params["c"]]
+        assert v.answer == pytest.approx(want, abs=1e-12), v.seed
+
+
+def test_ranking_templates_match_sklearn() -> None:
+    for v in variants("metrics.roc_auc"):
+        want = skm.roc_auc_score(v.params["labels"], v.params["scores"])
+        assert v.answer == pytest.approx(want, abs=1e-12), v.seed
+    for v in variants("metrics.average_precision"):
+        labels, scores = v.params["labels"], v.params["scores"]
+        assert v.answer == pytest.approx(skm.average_precision_score(labels, scores), abs=1e-12)
+        precision, recall, _ = skm.precision_recall_curve(labels, scores)
+        trapezoid = next(m for m in v.misconceptions if m.id == "trapezoid_pr_auc")
+        assert trapezoid.value == pytest.approx(skm.auc(recall, precision), abs=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# Detection: COCOeval for matching and the 101-point AP, exact arithmetic for VOC
+# --------------------------------------------------------------------------------------------
+
+
+def cocoeval(
+    gts: list[tuple[int, list[float]]], dets: list[tuple[int, list[float], float]], t: float
+) -> COCOeval:
+    """Run COCOeval (bbox, one class) at the single IoU threshold ``t``; boxes are xyxy."""
+
+    def xywh(b: list[float]) -> list[float]:
+        return [b[0], b[1], b[2] - b[0], b[3] - b[1]]
+
+    images = sorted({i for i, _ in gts} | {i for i, _, _ in dets})
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = {
+            "images": [{"id": i} for i in images],
+            "categories": [{"id": 1}],
+            "annotations": [
+                {
+                    "id": n + 1,
+                    "image_id": img,
+                    "category_id": 1,
+                    "bbox": xywh(b),
+                    "area": (b[2] - b[0]) * (b[3] - b[1]),
+                    "iscrowd": 0,
+                }
+                for n, (img, b) in enumerate(gts)
+            ],
+        }
+        gt.createIndex()
+        dt = gt.loadRes(
+            [{"image_id": img, "category_id": 1, "bbox": xywh(b), "score": s} for img, b, s in dets]
+        )
+        ev = COCOeval(gt, dt, "bbox")
+        ev.params.iouThrs = np.array([t])
+        ev.evaluate()
+        ev.accumulate()
+    return ev
+
+
+def test_match_template_agrees_with_cocoeval() -> None:
+    for v in variants("detection.match_tp_fp"):
+        p = v.params
+        dets = [(1, list(map(float, b)), s) for b, s in zip(p["dets"], p["scores"], strict=True)]
+        ev = cocoeval([(1, list(map(float, b))) for b in p["gts"]], dets, p["t"])
+        e = next(e for e in ev.evalImgs if e is not None and e["aRng"] == ev.params.areaRng[0])
+        # evalImgs lists detections by descending score; dtIds are 1 + the input index.
+        tp = {int(d) - 1 for d, m in zip(e["dtIds"], e["dtMatches"][0], strict=True) if m > 0}
+        assert v.answer == frozenset(tp), v.seed
+
+
+def ranked_to_coco(p: Any) -> tuple[list[tuple[int, list[float]]], list[Any]]:
+    """Realise a ranked TP/FP list as a COCO dataset: one GT per image, FPs far from any GT."""
+    gts = [(k + 1, [0.0, 0.0, 10.0, 10.0]) for k in range(p["n_gt"])]
+    dets = []
+    next_gt = 0
+    for s, flag in zip(p["scores"], p["flags"], strict=True):
+        if flag == "TP":
+            dets.append((next_gt + 1, [0.0, 0.0, 10.0, 10.0], s))
+            next_gt += 1
+        else:
+            dets.append((1, [50.0, 50.0, 60.0, 60.0], s))
+    return gts, dets
+
+
+def test_coco_101_point_template_agrees_with_cocoeval() -> None:
+    for v in variants("detection.ap_coco_101pt"):
+        gts, dets = ranked_to_coco(v.params)
+        ev = cocoeval(gts, dets, 0.5)
+        want = float(np.mean(ev.eval["precision"][0, :, 0, 0, -1]))
+        assert v.answer == pytest.approx(want, abs=1e-12), v.seed
+
+
+def exact_curve(p: Any) -> tuple[list[Fraction], list[Fraction]]:
+    recall, precision, tp = [], [], 0
+    for k, flag in enumerate(p["flags"], start=1):
+        tp += flag == "TP"
+        recall.append(Fraction(tp, p["n_gt"]))
+        precision.append(Fraction(tp, k))
+    return recall, precision
+
+
+def test_voc_templates_agree_with_exact_arithmetic() -> None:
+    for v in variants("detection.ap_voc07_11pt"):
+        r, prec = exact_curve(v.params)
+        levels = [
+            max(
+                (q for x, q in zip(r, prec, strict=True) if x >= Fraction(k, 10)),
+                default=Fraction(0),
+            )
+            for k in range(11)
+        ]
+        assert v.answer == pytest.approx(float(sum(levels) / 11), abs=1e-12), v.seed
+    for v in variants("detection.ap_voc_allpoint"):
+        r, prec = exact_curve(v.params)
+        area, prev = Fraction(0), Fraction(0)
+        for k, x in enumerate(r):
+            if x > prev:
+                area += (x - prev) * max(prec[k:])  # the envelope at this recall step
+                prev = x
+        assert v.answer == pytest.approx(float(area), abs=1e-12), v.seed
+
+
+def test_ap50_vs_ap5095_template_agrees_with_counting() -> None:
+    for v in variants("detection.ap50_vs_ap5095"):
+        ious = [Fraction(round(x * 100), 100) for x in v.params["ious"]]
+        thresholds = [Fraction(50 + 5 * k, 100) for k in range(10)]
+        # Best-IoU boxes rank first, so k TPs at a threshold are the top k: all-point AP = k/n.
+        total = sum(Fraction(sum(x >= t for x in ious), len(ious)) for t in thresholds)
+        assert v.answer == pytest.approx(float(total / 10), abs=1e-12), v.seed
+
+
+def test_map_template_is_the_mean_over_classes_with_gt() -> None:
+    for v in variants("detection.map_classes"):
+        present = [a for a, g in zip(v.params["ap"], v.params["gts"], strict=True) if g > 0]
+        assert v.answer == pytest.approx(sum(present) / len(present), abs=1e-12), v.seed
+
+
+# --------------------------------------------------------------------------------------------
+# Head arithmetic: layer-by-layer rounding, torchvision goldens, the papers
+# --------------------------------------------------------------------------------------------
+
+
+def halve(n: int, times: int) -> int:
+    """Apply a stride-2 layer (3x3, padding 1, or 1x1 max pool) ``times`` times."""
+    for _ in range(times):
+        n = (n - 1) // 2 + 1
+    return n
+
+
+def test_fpn_shape_and_anchor_templates_agree_with_layer_by_layer_rounding() -> None:
+    for v in variants("detection.fpn_level_shape"):
+        p = v.params
+        assert v.answer == (256, halve(p["h"], p["k"]), halve(p["w"], p["k"])), v.seed
+    for v in variants("detection.anchor_count"):
+        p = v.params
+        cells = sum(
+            halve(p["h"], s.bit_length() - 1) * halve(p["w"], s.bit_length() - 1)
+            for s in p["strides"]
+        )
+        assert v.answer == cells * p["scales"] * p["ratios"], v.seed
+
+
+GOLDEN: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parent / "golden" / "detection.json").read_text()
+)
+
+
+def test_anchor_template_reproduces_torchvision_retinanet_at_800x1216() -> None:
+    head = next(h for h in GOLDEN["anchor_heads"] if h["name"] == "retinanet_resnet50_fpn")
+    case = next(c for c in head["cases"] if c["image_size"] == [800, 1216])
+    v = generate(
+        "detection.anchor_count",
+        0,
+        constraints={"head": ["retinanet"], "side": [1], "h": [800], "w": [1216], "scales": [3]},
+    )
+    assert v.answer == case["anchor_count"] == 182403
+
+
+def test_ssd_template_counts_and_ssd300_is_8732() -> None:
+    ssd300 = next(c for c in GOLDEN["ssd"] if c["name"] == "ssd300_vgg16")
+    seen_ssd300 = False
+    for v in variants("detection.ssd_default_boxes"):
+        p = v.params
+        want = sum(f * f * (2 + 2 * k) for f, k in zip(p["maps"], p["ratios"], strict=True))
+        assert v.answer == want, v.seed
+        if p["maps"] == (38, 19, 10, 5, 3, 1) and p["ratios"] == (1, 2, 2, 2, 1, 1):
+            assert v.answer == ssd300["default_box_count"]
+            seen_ssd300 = True
+    assert seen_ssd300
+
+
+def test_yolov1_template_gives_the_papers_7x7x30() -> None:
+    v = generate("detection.yolov1_output", 0, constraints={"S": [7], "B": [2], "C": [20]})
+    assert v.answer == (7, 7, 30) and math.prod(v.answer) == 1470
+    for v in variants("detection.yolov1_output"):
+        p = v.params
+        assert v.answer == (p["S"], p["S"], p["B"] * 5 + p["C"])
