@@ -305,7 +305,11 @@ def ap_coco_101pt(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
 
     For each recall point ``r`` of :data:`COCO_RECALL_POINTS`, take the envelope precision at the
     first detection whose recall reaches ``r`` (0 if none does), and average the 101 values.
-    Semantics of ``COCOeval.accumulate`` (``searchsorted(..., side="left")`` on the float recall).
+    Semantics of ``COCOeval.accumulate`` (``searchsorted(..., side="left")`` on the float recall),
+    including its floating-point edge: ``np.linspace(0, 1, 101)`` holds 0.35000000000000003,
+    0.7000000000000001 and eight more points just above their decimals, so a recall of exactly
+    7/20 or 7/10 does not reach them; this follows pycocotools there (unlike
+    :func:`ap_voc07_11pt`, which compares with the exact decimals).
     """
     r, p = _curve(recall, precision)
     return float(np.mean(_coco_points(r, p)))

@@ -310,3 +310,19 @@ def test_bad_inputs_raise_clear_errors() -> None:
         detection.ap_voc_allpoint([0.5, 0.25], [1.0, 1.0])
     with pytest.raises(ValueError, match="method"):
         detection.evaluate_voc([], [], [], [], [], [], [], method="coco")  # type: ignore[arg-type]
+
+
+def test_coco_recall_of_exactly_seven_tenths_misses_the_0_70_point_as_cocoeval_does() -> None:
+    # Ten objects in ten images, seven found: recall tops out at exactly 0.7, which is below
+    # np.linspace(0, 1, 101)[70] == 0.7000000000000001, so only 70 of the 101 points count.
+    ds = {
+        "images": list(range(1, 11)),
+        "gt": [(i, 1, [0.0, 0.0, 10.0, 10.0], False) for i in range(1, 11)],
+        "dets": [(i, 1, [0.0, 0.0, 10.0, 10.0], 1.0 - i / 100) for i in range(1, 8)],
+    }
+    ev = run_cocoeval(ds, 100)
+    ours = detection.evaluate_coco(**arrays(ds), classes=[1, 2, 3])
+    assert ev.stats[1] == pytest.approx(70 / 101, abs=1e-12)
+    assert ours.ap50 == pytest.approx(70 / 101, abs=1e-12)
+    r = np.arange(1, 8) / 10
+    assert detection.ap_coco_101pt(r, np.ones(7)) == pytest.approx(70 / 101)
