@@ -91,7 +91,8 @@ class Run:
         return wait_until(found, timeout=timeout, what=f"{pattern!r} in:\n{self.output()}")
 
     def pid_of(self, name: str) -> int:
-        return int(self.wait_for(rf"\[stack\] started {name} \(pid (\d+)\)").group(1))
+        pattern = rf"\[stack\] started {name} \(pid (\d+)\)"
+        return int(self.wait_for(pattern, timeout=START_TIMEOUT).group(1))
 
     def healthz(self) -> dict[str, Any] | None:
         try:
@@ -215,7 +216,7 @@ def test_leftovers_of_a_previous_run_are_stopped_before_serving(
     )
     try:
         run: Run = run_factory()
-        run.wait_for(r"serving on")
+        run.wait_for(r"serving on", timeout=START_TIMEOUT)
         output = run.output()
         named = re.search(
             rf"\[stack\] stopping redis left over from a previous run: \S+ \(pid "
@@ -239,7 +240,7 @@ def test_a_killed_run_command_takes_its_children_with_it(run_factory: Any) -> No
     run: Run = run_factory()
     pids = [run.pid_of(name) for name in ("web", "beat", "worker")]
     pids.append(int(run.wait_for(r"started a private Redis at \S+ \(pid (\d+)\)").group(1)))
-    run.wait_for(r"serving on")
+    run.wait_for(r"serving on", timeout=START_TIMEOUT)
 
     run.process.kill()  # SIGKILL: no chance to clean up; the kernel signals the children
     run.process.wait()
@@ -267,7 +268,7 @@ def test_spent_restarts_stop_everything_with_one_line(run_factory: Any) -> None:
     run: Run = run_factory(STACK_MAX_RESTARTS="0")
     worker = run.pid_of("worker")
     web = run.pid_of("web")
-    run.wait_for(r"serving on")
+    run.wait_for(r"serving on", timeout=START_TIMEOUT)
 
     os.killpg(worker, signal.SIGKILL)
     assert run.process.wait(timeout=EVENT_TIMEOUT) == 1

@@ -47,7 +47,7 @@ def test_sweep_resends_only_rows_pending_past_the_delay(
     with django_capture_on_commit_callbacks(execute=False) as sends:
         report = outbox_sweep()
 
-    assert report == {"ops.workerprobe": 2, "given_up": 1}
+    assert (report["ops.workerprobe"], report["given_up"]) == (2, 1)
     assert len(sends) == 2  # one task per re-sent row, sent after the sweep's commit
     resent = set(
         WorkerProbe.objects.filter(outbox_resends__gt=0).values_list("id", "outbox_resends")
