@@ -1,7 +1,11 @@
-"""The question bank: topics, sources, banks (decks), cards and their edit history.
+"""The question bank: topics, sources, banks (decks), cards, their versions and edit history.
 
 Every text a learner reads exists in Simplified Chinese (``*_zh``) and English (``*_en``), as
-Markdown with LaTeX math.
+Markdown with LaTeX math. Every write goes through :mod:`knowledge.services`.
+
+``fixture_hash`` (on banks, cards, topics, sources and sections) is the digest of the content last
+loaded from ``fixtures/``: the loader applies a fixture change only to rows whose content still
+has that digest, so an edit made in the admin or by an import survives the next load.
 """
 
 from __future__ import annotations
@@ -23,9 +27,14 @@ class Topic(models.Model):
     title_zh = models.CharField(max_length=200)
     title_en = models.CharField(max_length=200)
     position = models.PositiveIntegerField(default=0)
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "slug"]
+        # The shared taxonomy (topics, sources, sections, tags) is changed by curators only.
+        permissions = [
+            ("curate_taxonomy", "Can change and delete shared topics, sources, sections and tags")
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(slug=""), name="topic_slug_not_empty"),
             models.CheckConstraint(
@@ -44,6 +53,7 @@ class Source(models.Model):
     file_name = models.CharField(max_length=200)
     title_zh = models.CharField(max_length=300)
     title_en = models.CharField(max_length=300)
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -60,6 +70,7 @@ class SourceSection(models.Model):
     title_zh = models.CharField(max_length=300)
     title_en = models.CharField(max_length=300)
     position = models.PositiveIntegerField(default=0)
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["source__code", "position"]
@@ -88,6 +99,7 @@ class Bank(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="banks"
     )
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,6 +131,7 @@ class Card(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"  # out of rotation; its versions and history are kept
 
     uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     slug = models.SlugField(max_length=120, unique=True)
@@ -126,6 +139,7 @@ class Card(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="cards")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The number of the latest CardVersion (1 until the card is first published).
     version = models.PositiveIntegerField(default=1)
     difficulty = models.PositiveSmallIntegerField(default=2)
     question_zh = models.TextField()
@@ -140,6 +154,7 @@ class Card(models.Model):
     checks = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cards")
     sections = models.ManyToManyField(SourceSection, blank=True, related_name="cards")
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -155,13 +170,21 @@ class Card(models.Model):
                 condition=Q(kind__in=["concept", "mcq", "numeric"]), name="card_kind_valid"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "published"]), name="card_status_valid"
+                condition=Q(status__in=["draft", "published", "archived"]),
+                name="card_status_valid",
             ),
             # A numeric card names its template; other kinds never do.
             models.CheckConstraint(
                 condition=(Q(kind="numeric") & ~Q(template_id=""))
                 | (~Q(kind="numeric") & Q(template_id="")),
                 name="card_template_iff_numeric",
+            ),
+            # A numeric card is pinned to one template version: a new version of the template
+            # changes nothing until an instructor moves the card to it.
+            models.CheckConstraint(
+                condition=(Q(kind="numeric") & Q(template_version__isnull=False))
+                | (~Q(kind="numeric") & Q(template_version__isnull=True)),
+                name="card_template_version_iff_numeric",
             ),
             models.CheckConstraint(
                 condition=~Q(question_zh="") & ~Q(question_en=""), name="card_question_bilingual"
@@ -213,6 +236,36 @@ class Option(models.Model):
         return self.text_en
 
 
+class CardVersion(models.Model):
+    """What learners saw and were graded against at one version of a card; never changed.
+
+    Written when a published card's learner-facing content (question, answer, erratum, options,
+    key points, template id, version and constraints) changes, and only then. Attempts point at
+    a version, so an answer can be re-graded years later against the same question.
+    """
+
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    content = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["card", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "version"], name="unique_card_version"),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="card_version_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_id} v{self.version}"
+
+
 class CardRevision(models.Model):
     """A snapshot of a card after each change: its edit history."""
 
@@ -232,3 +285,36 @@ class CardRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.card.slug} v{self.version} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class TaxonomyRevision(models.Model):
+    """One change of the shared taxonomy (a topic, source, section or tag): who, what, when."""
+
+    class Kind(models.TextChoices):
+        TOPIC = "topic", "Topic"
+        SOURCE = "source", "Source"
+        SECTION = "section", "Source section"
+        TAG = "tag", "Tag"
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=200)  # slug, code or citation at the time of the change
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} {self.action}"

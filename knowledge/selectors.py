@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Card, KeyPoint, Option, Topic
+from .models import Card, CardVersion, KeyPoint, Option, Topic
 from .rendering import render_markdown
 
 __all__ = [
@@ -16,6 +16,8 @@ __all__ = [
     "TopicNode",
     "card_detail",
     "card_search",
+    "card_version",
+    "card_version_current",
     "topic_tree_with_counts",
 ]
 
@@ -152,3 +154,13 @@ def card_detail(*, card_uuid: uuid_lib.UUID | str, published_only: bool = True) 
     return CardDetail(
         card=card, html=html, key_points=key_points, options=options, citations=citations
     )
+
+
+def card_version_current(*, card: Card) -> CardVersion | None:
+    """Return the version learners see now (the card's latest), or None before its first publish."""
+    return CardVersion.objects.filter(card=card, version=card.version).first()
+
+
+def card_version(*, card_id: int, version: int) -> CardVersion:
+    """Return the version ``version`` of card ``card_id``; raise CardVersion.DoesNotExist."""
+    return CardVersion.objects.get(card_id=card_id, version=version)

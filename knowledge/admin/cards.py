@@ -1,17 +1,20 @@
-"""The admin where instructors author question banks.
+"""The admin where instructors author their banks' cards.
 
 Instructors (the ``Instructors`` group) see and edit the banks they own and those banks' cards;
-superusers see everything. Every save records a revision (the edit history) and bumps the
-version of a published card whose content changed.
+superusers see everything. A save ends in one service call (``card_create`` or ``card_update``),
+which records a revision and, when learners would see something new, a card version. The form
+and its inlines are validated first, outside any transaction: the template probe holds no lock.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import construct_change_message
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -20,24 +23,19 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from . import exchange, services
-from .models import Bank, Card, CardRevision, KeyPoint, Option, Source, SourceSection, Tag, Topic
-from .rendering import render_markdown
+from .. import exchange, services
+from ..models import Bank, Card, CardRevision, CardVersion, KeyPoint, Option, SourceSection
+from ..rendering import render_markdown
+from .common import download, owned
+from .forms import (
+    CardAdminForm,
+    CardImportForm,
+    KeyPointFormSet,
+    OptionFormSet,
+    card_input_from_forms,
+)
 
 PREVIEW_VARIANTS = 3
-
-
-def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _owned(request: HttpRequest, queryset: QuerySet[Any], owner_path: str) -> QuerySet[Any]:
-    user = request.user
-    if user.is_superuser:
-        return queryset
-    return queryset.filter(**{owner_path: user})
 
 
 @admin.register(Bank)
@@ -47,67 +45,12 @@ class BankAdmin(admin.ModelAdmin[Bank]):
     readonly_fields = ["owner", "created_at", "updated_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Bank]:
-        return _owned(request, super().get_queryset(request), "owner")
+        return owned(request, super().get_queryset(request), "owner")
 
     def save_model(self, request: HttpRequest, obj: Bank, form: Any, change: bool) -> None:
         if not change:
             obj.owner = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
-
-
-@admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin[Topic]):
-    list_display = ["slug", "title_en", "title_zh", "parent", "position"]
-    search_fields = ["slug", "title_en", "title_zh"]
-    list_select_related = ["parent"]
-
-
-class SourceSectionInline(admin.TabularInline[SourceSection, Source]):
-    model = SourceSection
-    extra = 0
-
-
-@admin.register(Source)
-class SourceAdmin(admin.ModelAdmin[Source]):
-    list_display = ["code", "title_en", "file_name"]
-    inlines = [SourceSectionInline]
-
-
-@admin.register(Tag)
-class TagAdmin(admin.ModelAdmin[Tag]):
-    search_fields = ["slug"]
-
-
-def _kept_forms(formset: forms.BaseInlineFormSet[Any, Card, Any]) -> list[Any]:
-    """The formset's forms that will be saved: filled in and not marked for deletion."""
-    return [
-        form
-        for form in formset.forms
-        if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE")
-    ]
-
-
-class KeyPointFormSet(forms.BaseInlineFormSet[KeyPoint, Card, forms.ModelForm[KeyPoint]]):
-    """Hold a concept card to what the fixture schema requires: at least one key point."""
-
-    def clean(self) -> None:
-        super().clean()
-        if self.instance.kind == Card.Kind.CONCEPT and not _kept_forms(self):
-            raise forms.ValidationError("A concept card needs at least one key point.")
-
-
-class OptionFormSet(forms.BaseInlineFormSet[Option, Card, forms.ModelForm[Option]]):
-    """Hold a multiple-choice card to the fixture schema: 2 to 6 options, one or more correct."""
-
-    def clean(self) -> None:
-        super().clean()
-        if self.instance.kind != Card.Kind.MCQ:
-            return
-        kept = _kept_forms(self)
-        if not 2 <= len(kept) <= 6:
-            raise forms.ValidationError("A multiple-choice card needs 2 to 6 options.")
-        if not any(form.cleaned_data.get("correct") for form in kept):
-            raise forms.ValidationError("Mark at least one option correct.")
 
 
 class KeyPointInline(admin.StackedInline[KeyPoint, Card]):
@@ -140,88 +83,23 @@ class CardRevisionInline(admin.TabularInline[CardRevision, Card]):
         return False
 
 
-class CardImportForm(forms.Form):
-    file = forms.FileField()
-    format = forms.ChoiceField(
-        choices=[
-            ("fixture", "Fixture YAML"),
-            ("csv", "CSV (concept and multiple choice)"),
-            ("moodle", "Moodle XML"),
-        ]
-    )
-    bank = forms.ModelChoiceField(
-        queryset=Bank.objects.none(),
-        required=False,
-        help_text="Moodle only: where the questions go.",
-    )
-    topic = forms.ModelChoiceField(
-        queryset=Topic.objects.all(), required=False, help_text="Moodle only."
-    )
+class CardVersionInline(admin.TabularInline[CardVersion, Card]):
+    model = CardVersion
+    extra = 0
+    can_delete = False
+    fields = ["version", "created_at", "created_by", "content_hash"]
+    readonly_fields = ["version", "created_at", "created_by", "content_hash"]
+    ordering = ["-version"]
+    verbose_name_plural = "Versions learners saw"
 
-    def __init__(self, *args: Any, banks: QuerySet[Bank], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["bank"].queryset = banks  # type: ignore[attr-defined]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
-class CardAdminForm(forms.ModelForm[Card]):
-    class Meta:
-        model = Card
-        fields = [
-            "slug",
-            "kind",
-            "status",
-            "bank",
-            "topic",
-            "difficulty",
-            "tags",
-            "sections",
-            "question_zh",
-            "question_en",
-            "answer_zh",
-            "answer_en",
-            "erratum_zh",
-            "erratum_en",
-            "template_id",
-            "template_version",
-            "constraints",
-            "checks",
-        ]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        kind, template_id = cleaned.get("kind"), cleaned.get("template_id") or ""
-        if kind == Card.Kind.NUMERIC:
-            from compute.templates import (
-                InvalidConstraints,
-                UnknownTemplate,
-                generate,
-                get_template,
-            )
-
-            version = cleaned.get("template_version")
-            try:
-                get_template(template_id)
-            except (UnknownTemplate, KeyError, ValueError):
-                self.add_error("template_id", f"Unknown compute template {template_id!r}.")
-                return cleaned
-            try:
-                get_template(template_id, version)
-            except (UnknownTemplate, KeyError, ValueError):
-                self.add_error("template_version", f"{template_id!r} has no version {version}.")
-            else:
-                # Draw one variant now, or a bad constraint fails only when a learner reviews it.
-                try:
-                    generate(
-                        template_id,
-                        0,
-                        version=version,
-                        constraints=cleaned.get("constraints") or None,
-                    )
-                except (InvalidConstraints, TypeError, ValueError) as exc:
-                    self.add_error("constraints", f"The template rejects these constraints: {exc}")
-        elif template_id:
-            self.add_error("template_id", "Only numeric cards name a compute template.")
-        return cleaned
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Card)
@@ -258,8 +136,15 @@ class CardAdmin(admin.ModelAdmin[Card]):
     ]
     filter_horizontal = ["tags", "sections"]
     readonly_fields = ["uuid", "version", "created_at", "updated_at", "preview", "numeric_preview"]
-    inlines = [KeyPointInline, OptionInline, CardRevisionInline]
-    actions = ["publish", "unpublish", "export_fixture", "export_anki", "export_moodle"]
+    inlines = [KeyPointInline, OptionInline, CardVersionInline, CardRevisionInline]
+    actions = [
+        "publish",
+        "unpublish",
+        "archive",
+        "export_fixture",
+        "export_anki",
+        "export_moodle",
+    ]
     fieldsets = [
         (
             None,
@@ -309,11 +194,19 @@ class CardAdmin(admin.ModelAdmin[Card]):
         ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Card]:
-        return _owned(request, super().get_queryset(request), "bank__owner")
+        return owned(request, super().get_queryset(request), "bank__owner")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Card | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.kind == Card.Kind.NUMERIC:
+            # A pinned card moves to another template version only through the move page,
+            # after the instructor has seen the new variants.
+            fields.append("template_version")
+        return fields
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "bank":
-            kwargs["queryset"] = _owned(request, Bank.objects.all(), "owner")
+            kwargs["queryset"] = owned(request, Bank.objects.all(), "owner")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -322,9 +215,65 @@ class CardAdmin(admin.ModelAdmin[Card]):
             kwargs["queryset"] = SourceSection.objects.select_related("source")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Django wraps the whole view in a transaction (on SQLite, the write lock from the
+        # start): the form's template probe would hold it. The service opens its own.
+        response: HttpResponse = self._changeform_view(  # type: ignore[attr-defined]
+            request, object_id, form_url, extra_context
+        )
+        return response
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        # The inlines are not saved as formsets (the service writes them), so only the card
+        # form's changed fields are listed; the card's edit history has the full detail.
+        return construct_change_message(form, [], add)
+
+    def save_model(self, request: HttpRequest, obj: Card, form: Any, change: bool) -> None:
+        """Save nothing yet: the card is written with its inlines in :meth:`save_related`."""
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        services.card_revision_record(form.instance, user=request.user, note="edited in admin")
+        """Write the card, its key points, options, tags and citations in one service call."""
+        data = card_input_from_forms(form, formsets)
+        try:
+            if change:
+                stored = Card.objects.select_related("bank").get(pk=form.instance.pk)
+                card = services.card_update(
+                    card=stored, data=data, user=request.user, note="edited in admin"
+                )
+            else:
+                card = services.card_create(data=data, user=request.user, note="created in admin")
+        except (ValidationError, services.CardConflict) as exc:
+            # The form checked these rules already; only a concurrent change gets here.
+            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            return
+        form.instance.pk = card.pk
+        form.instance.uuid = card.uuid
+
+    def delete_model(self, request: HttpRequest, obj: Card) -> None:
+        services.card_delete(card=obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
+        for card in queryset:
+            services.card_delete(card=card, user=request.user)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Refuse (with why) to delete cards learners have seen: archive them instead."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        shown = [card.slug for card in objs if card.versions.exists()]
+        if shown:
+            protected = [
+                f"{slug}: learners have seen it (it has versions); archive it instead of deleting it"
+                for slug in shown
+            ]
+        return deleted, counts, perms_needed, protected
 
     @admin.display(description="Learner's view")
     def preview(self, card: Card) -> SafeString:
@@ -363,11 +312,25 @@ class CardAdmin(admin.ModelAdmin[Card]):
         if card.pk is None or card.kind != Card.Kind.NUMERIC:
             return mark_safe("<em>Numeric cards only.</em>")
         url = reverse("admin:knowledge_card_variants", args=[card.pk])
-        return format_html(
+        link = format_html(
             '<a href="{}">Preview variants</a> (seeds 1-{}; the page has a seed field to reproduce any variant)',
             url,
             PREVIEW_VARIANTS,
         )
+        latest = services.template_latest_version(card.template_id)
+        if (
+            latest is not None
+            and card.template_version is not None
+            and latest > card.template_version
+        ):
+            move = reverse("admin:knowledge_card_template_move", args=[card.pk])
+            link += format_html(
+                '<br>Pinned to template v{}; <a href="{}">compare with v{} and move the card</a>.',
+                card.template_version,
+                move,
+                latest,
+            )
+        return link
 
     def get_urls(self) -> list[URLPattern]:
         custom = [
@@ -381,8 +344,72 @@ class CardAdmin(admin.ModelAdmin[Card]):
                 self.admin_site.admin_view(self.variants_view),
                 name="knowledge_card_variants",
             ),
+            path(
+                "<int:card_id>/template-move/",
+                self.admin_site.admin_view(self.template_move_view),
+                name="knowledge_card_template_move",
+            ),
         ]
         return custom + super().get_urls()
+
+    def template_move_view(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        """Show the card's variants at its pinned and at the newer template version, same seeds;
+        on confirmation move the card (a published card gets a new version)."""
+        card = get_object_or_404(self.get_queryset(request), pk=card_id, kind=Card.Kind.NUMERIC)
+        if not self.has_change_permission(request, card):
+            return HttpResponse(status=403)
+        latest = services.template_latest_version(card.template_id)
+        try:
+            target = int(request.POST.get("version") or request.GET.get("version") or latest or 0)
+        except ValueError:
+            target = 0
+        error = ""
+        if target == card.template_version:
+            error = f"The card is already pinned to v{target}."
+        elif latest is None or not 1 <= target <= latest:
+            error = f"{card.template_id!r} has no version {target}."
+        if request.method == "POST" and not error:
+            try:
+                services.card_template_move(card=card, version=target, user=request.user)
+            except ValidationError as exc:
+                error = "; ".join(m for ms in exc.message_dict.values() for m in ms)
+            except services.CardConflict as exc:
+                error = str(exc)
+            else:
+                self.message_user(
+                    request, f"{card.slug} now draws its variants from v{target}.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(reverse("admin:knowledge_card_change", args=[card.pk]))
+        seeds = list(range(1, PREVIEW_VARIANTS + 1))
+        pairs: list[tuple[int, Any, Any]] = []
+        if not error or request.method == "POST":
+            from compute.templates import InvalidConstraints, UnknownTemplate
+
+            moved = copy.copy(card)
+            moved.template_version = target
+            try:
+                old = exchange.numeric_variants(card, seeds)
+                new = exchange.numeric_variants(moved, seeds)
+            except (InvalidConstraints, UnknownTemplate) as exc:
+                error = error or f"v{target} cannot draw this card's variants: {exc}"
+            else:
+                pairs = list(zip(seeds, old, new, strict=True))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Move {card.slug} to template v{target}",
+            "card": card,
+            "opts": self.model._meta,
+            "target": target,
+            "pairs": pairs,
+            "error": error,
+            "media": self.media,
+        }
+        return TemplateResponse(
+            request,
+            "admin/knowledge/card/template_move.html",
+            context,
+            status=400 if error and request.method == "POST" else 200,
+        )
 
     def variants_view(self, request: HttpRequest, card_id: int) -> HttpResponse:
         """Show numeric variants with answers, misconceptions and worked solutions."""
@@ -425,7 +452,7 @@ class CardAdmin(admin.ModelAdmin[Card]):
         """Upload a bank file; validate it all, then import it all or nothing."""
         if not self.has_add_permission(request):
             return HttpResponse(status=403)
-        banks = _owned(request, Bank.objects.all(), "owner")
+        banks = owned(request, Bank.objects.all(), "owner")
         errors: list[str] = []
         if request.method == "POST":
             form = CardImportForm(request.POST, request.FILES, banks=banks)
@@ -433,10 +460,6 @@ class CardAdmin(admin.ModelAdmin[Card]):
                 upload = form.cleaned_data["file"]
                 bank, topic = form.cleaned_data["bank"], form.cleaned_data["topic"]
                 try:
-                    if upload.size > settings.BANK_UPLOAD_MAX_BYTES:
-                        raise exchange.UploadRejected(
-                            f"{upload.name} is {upload.size:,} bytes; the limit is {settings.BANK_UPLOAD_MAX_BYTES:,} bytes."
-                        )
                     report = exchange.cards_import_file(
                         upload.read(),
                         fmt=form.cleaned_data["format"],
@@ -468,35 +491,49 @@ class CardAdmin(admin.ModelAdmin[Card]):
             request, "admin/knowledge/card/import.html", context, status=400 if errors else 200
         )
 
+    def _report(
+        self, request: HttpRequest, verb: str, count: int, refused: dict[str, list[str]]
+    ) -> None:
+        self.message_user(request, f"{count} card(s) {verb}.", messages.SUCCESS)
+        for slug, problems in refused.items():
+            self.message_user(
+                request, f"{slug} was not {verb}: {'; '.join(problems)}.", messages.ERROR
+            )
+
     @admin.action(description="Publish selected cards", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
         count, refused = services.cards_set_status(
-            queryset, status=Card.Status.PUBLISHED, user=request.user
+            cards=queryset, status=Card.Status.PUBLISHED, user=request.user
         )
-        self.message_user(request, f"{count} card(s) published.", messages.SUCCESS)
-        for slug, problems in refused.items():
-            self.message_user(
-                request, f"{slug} was not published: {'; '.join(problems)}.", messages.ERROR
-            )
+        self._report(request, "published", count, refused)
 
     @admin.action(description="Unpublish selected cards", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
-        count, _refused = services.cards_set_status(
-            queryset, status=Card.Status.DRAFT, user=request.user
+        count, refused = services.cards_set_status(
+            cards=queryset, status=Card.Status.DRAFT, user=request.user
         )
-        self.message_user(request, f"{count} card(s) unpublished.", messages.SUCCESS)
+        self._report(request, "unpublished", count, refused)
+
+    @admin.action(
+        description="Archive selected cards (out of rotation, history kept)", permissions=["change"]
+    )
+    def archive(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
+        count, refused = services.cards_set_status(
+            cards=queryset, status=Card.Status.ARCHIVED, user=request.user
+        )
+        self._report(request, "archived", count, refused)
 
     @admin.action(description="Export selected cards (fixture YAML)", permissions=["view"])
     def export_fixture(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse:
-        return _download(exchange.cards_to_fixture_yaml(queryset), "cards.yaml", "application/yaml")
+        return download(exchange.cards_to_fixture_yaml(queryset), "cards.yaml", "application/yaml")
 
     @admin.action(description="Export selected cards (Anki .apkg)", permissions=["view"])
     def export_anki(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse:
-        return _download(exchange.cards_to_apkg(queryset), "cards.apkg", "application/octet-stream")
+        return download(exchange.cards_to_apkg(queryset), "cards.apkg", "application/octet-stream")
 
     @admin.action(description="Export selected cards (Moodle XML)", permissions=["view"])
     def export_moodle(self, request: HttpRequest, queryset: QuerySet[Card]) -> HttpResponse:
-        return _download(exchange.cards_to_moodle_xml(queryset), "cards.xml", "application/xml")
+        return download(exchange.cards_to_moodle_xml(queryset), "cards.xml", "application/xml")
 
 
 @admin.register(CardRevision)
@@ -507,7 +544,7 @@ class CardRevisionAdmin(admin.ModelAdmin[CardRevision]):
     readonly_fields = ["card", "version", "status", "snapshot", "edited_by", "note", "created_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CardRevision]:
-        return _owned(request, super().get_queryset(request), "card__bank__owner")
+        return owned(request, super().get_queryset(request), "card__bank__owner")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
