@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -86,7 +87,7 @@ def test_a_numeric_card_draws_a_fresh_variant_and_hides_seed_and_answer(
 
     assert first.prompt is not None and "Conv2d" in first.prompt["en"] and first.prompt["zh"]
     assert first.answer_format == {"kind": "integer", "arity": None, "ratio": False}
-    keys = [issued(item).variant_key for item in (first, second)]
+    keys: list[dict[str, Any]] = [issued(item).variant_key or {} for item in (first, second)]
     assert all(0 <= key["seed"] < 2**63 for key in keys)
     assert keys[0]["seed"] != keys[1]["seed"]  # a fresh variant every time
     shown = json.dumps(dataclasses.asdict(first), default=str)
