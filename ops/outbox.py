@@ -10,7 +10,9 @@ The pattern, for any model whose rows a Celery task finishes:
 
 2. The service that writes the row calls ``outbox_enqueue(instance=row)`` inside its transaction.
    The task is sent only after the commit (``transaction.on_commit``); if the broker is down, the
-   send fails quietly (one log line) and the row simply stays pending.
+   send fails quietly (one log line) and the row simply stays pending. The first failed send
+   blocks for a few seconds (the broker client's connection retries); for the next
+   ``BROKER_PAUSE_SECONDS`` this process does not try again, so requests stay fast.
 3. The task takes the row id and applies its effect inside ``transaction.atomic()`` on the row
    returned by ``outbox_claim(model=..., pk=...)``: the row locked and still pending, or None when
    it was already done (a second delivery, or the sweep's re-send, then changes nothing).
@@ -25,6 +27,7 @@ can wait on the result of whichever send ran.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -105,8 +108,21 @@ def outbox_task_id(instance: OutboxRow) -> str:
     return f"{_kind(type(instance)).label}:{instance.pk}"
 
 
+# After a failed send, this process skips sending for BROKER_PAUSE_SECONDS: a send to a dead
+# broker blocks for seconds (connection retries), and every request would pay that while the
+# broker is down. Rows saved meanwhile are simply left pending for the sweep.
+BROKER_PAUSE_SECONDS = 5.0
+_broker_down_until = 0.0
+
+
 def _send(kind: OutboxKind, pk: Any) -> bool:
     """Send the task for one row; on any broker failure log one line and leave it to the sweep."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        logger.warning(
+            "outbox: broker down a moment ago; %s %s is left to the sweep", kind.label, pk
+        )
+        return False
     try:
         celery_app.send_task(
             kind.task,
@@ -119,6 +135,7 @@ def _send(kind: OutboxKind, pk: Any) -> bool:
             ignore_result=True,
         )
     except Exception as exc:  # the broker's errors are kombu's, redis's or OSError
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning(
             "outbox: could not send %s for %s %s (%s: %s); the sweep will retry",
             kind.task,
