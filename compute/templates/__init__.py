@@ -1,7 +1,8 @@
 """Numeric question templates: seeded variants, bilingual prompts and solutions, pure grading.
 
-Use :func:`generate` to build a variant from (template id, seed), :func:`grade` to grade a typed
-response to it, and :func:`registry` / :func:`get_template` to list and look up templates. Every
+Use :func:`generate` to build a variant from (template id, seed) or from a :class:`VariantKey`,
+:func:`grade` to grade a typed response to it (store the variant's ``key``: it is all a later
+re-grade needs), and :func:`registry` / :func:`get_template` to list and look up templates. Every
 template is registered under (id, version); old versions stay gradeable.
 
 Writing a template (see ``t_conv.py`` for examples): subclass :class:`Template`, decorate it with
@@ -40,12 +41,14 @@ from compute.templates.engine import (
     GradeResult,
     MisconceptionValue,
     Variant,
+    check_seed,
     generate,
     get_template,
     grade,
     parameter_names,
     registry,
 )
+from compute.templates.key import VariantKey
 from compute.templates.parsing import ParseError
 
 __all__ = [
@@ -61,6 +64,8 @@ __all__ = [
     "UnknownTemplate",
     "Value",
     "Variant",
+    "VariantKey",
+    "check_seed",
     "generate",
     "get_template",
     "grade",

@@ -1,7 +1,7 @@
 """Core types of the numeric question templates: texts, answer kinds, misconceptions, templates.
 
 A template turns a seed into a variant: it draws parameters from
-``numpy.random.Generator(numpy.random.PCG64(seed))`` through a :class:`Draw`, computes the answer
+``numpy.random.default_rng(seed)`` (that is ``Generator(PCG64(seed))``) through a :class:`Draw`, computes the answer
 with the functions of :mod:`compute`, names the wrong values that common misconceptions produce,
 and renders the prompt and the worked solution in Simplified Chinese and English.
 """
@@ -9,7 +9,6 @@ and renders the prompt and the worked solution in Simplified Chinese and English
 from __future__ import annotations
 
 import math
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ __all__ = [
     "Tolerance",
     "UnknownTemplate",
     "Value",
-    "pcg64_seed_state",
 ]
 
 T = TypeVar("T")
@@ -137,142 +135,48 @@ class Misconception:
     defers_to: str | None = None
 
 
-#: PCG64's 128-bit multiplier and the SeedSequence output hash constants (numpy's ``_pcg64`` and
-#: ``bit_generator`` sources); ``tests/compute/test_templates_stability.py`` checks the stream they
-#: give against ``Generator(PCG64(seed))`` itself.
-_PCG_MULT = 0x2360ED051FC65DA44385DF649FCCF645
-_MASK128 = (1 << 128) - 1
-_MASK32 = 0xFFFFFFFF
-_SS_INIT_B = 0x8B51F9DD
-_SS_MULT_B = 0x58F38DED
-
-
-def _output_hash_constants() -> tuple[int, ...]:
-    """Return the (xor, multiply) constant pairs of ``generate_state``'s eight words, flattened.
-
-    The running hash constant does not depend on the seed, so its eight steps are worked out once.
-    """
-    out, h = [], _SS_INIT_B
-    for _ in range(8):
-        x = h
-        h = (h * _SS_MULT_B) & _MASK32
-        out += [x, h]
-    return tuple(out)
-
-
-(_X0, _Y0, _X1, _Y1, _X2, _Y2, _X3, _Y3, _X4, _Y4, _X5, _Y5, _X6, _Y6, _X7, _Y7) = (
-    _output_hash_constants()
-)
-
-
-def pcg64_seed_state(seed: int) -> tuple[int, int]:
-    """Return the (state, inc) pair that ``numpy.random.PCG64(seed)`` starts from.
-
-    NumPy builds it in three steps: ``SeedSequence(seed)`` mixes the seed into a pool of four
-    32-bit words, ``generate_state(4, uint64)`` hashes the pool into eight 32-bit words read as
-    four 64-bit ones, and PCG64 takes the first two as the initial state and the last two as the
-    stream (``inc``), stepping the generator twice. Only the pool comes from NumPy here:
-    ``generate_state`` runs under ``np.errstate``, whose context switch costs more than the
-    hashing itself, written out below word by word.
-    """
-    p0, p1, p2, p3 = np.random.SeedSequence(seed).pool.tolist()
-    m = _MASK32
-    d0 = ((p0 ^ _X0) * _Y0) & m
-    d1 = ((p1 ^ _X1) * _Y1) & m
-    d2 = ((p2 ^ _X2) * _Y2) & m
-    d3 = ((p3 ^ _X3) * _Y3) & m
-    d4 = ((p0 ^ _X4) * _Y4) & m
-    d5 = ((p1 ^ _X5) * _Y5) & m
-    d6 = ((p2 ^ _X6) * _Y6) & m
-    d7 = ((p3 ^ _X7) * _Y7) & m
-    # Each word is d ^ (d >> 16); pairs are little-endian uint64s (low word first).
-    init_state = ((d1 ^ d1 >> 16) << 96) | ((d0 ^ d0 >> 16) << 64)
-    init_state |= ((d3 ^ d3 >> 16) << 32) | (d2 ^ d2 >> 16)
-    init_seq = ((d5 ^ d5 >> 16) << 96) | ((d4 ^ d4 >> 16) << 64)
-    init_seq |= ((d7 ^ d7 >> 16) << 32) | (d6 ^ d6 >> 16)
-    inc = ((init_seq << 1) | 1) & _MASK128
-    # pcg_setseq_128_srandom_r: state = 0; step; state += init_state; step.
-    return ((inc + init_state) * _PCG_MULT + inc) & _MASK128, inc
-
-
-class _Stream(threading.local):
-    """One PCG64 generator per thread, re-seeded for each variant instead of rebuilt.
-
-    Building ``Generator(PCG64(seed))`` costs more than drawing a whole variant; setting the
-    state of an existing one gives the same variates at a fraction of the cost.
-    """
-
-    def __init__(self) -> None:
-        self.bits = np.random.PCG64(0)
-        self.rng = np.random.Generator(self.bits)
-        self.owner: object = None
-
-
-_STREAM = _Stream()
-
-
 class Draw:
     """Draw named parameters from a seeded generator, honouring constraints.
 
-    The variates are those of ``numpy.random.Generator(numpy.random.PCG64(seed)).random()``,
-    fetched ``_BUFFER`` at a time to keep the per-variant cost low; the stream is the same
-    whatever the chunk size, a pure function of the seed. Build a draw with :meth:`seeded` (the
-    fast path used by the engine) or from any ``Generator``. A constraint ``{name: [values]}``
-    replaces the default options of the parameter ``name`` by ``values``.
+    The variates are those of ``numpy.random.default_rng(seed).random()`` (a
+    ``Generator(PCG64(seed))``), fetched ``_BUFFER`` at a time; a double takes one 64-bit output
+    whatever the chunk size, so the stream is a pure function of the seed. A constraint
+    ``{name: [values]}`` replaces the default options of the parameter ``name`` by ``values``;
+    each value must have the type of the default options (an int where the template draws ints)
+    and a magnitude a template can compute with quickly (see :meth:`_checked`), or
+    :class:`InvalidConstraints` is raised with a message naming the parameter.
     """
 
-    __slots__ = ("_buf", "_constraints", "_fill", "_i", "_rng", "_start", "_taken", "used")
-
-    _start: tuple[int, int]
-    _taken: int
+    __slots__ = ("_buf", "_checked_names", "_constraints", "_i", "_limits", "_rng", "used")
 
     def __init__(
-        self, rng: np.random.Generator, constraints: Mapping[str, Sequence[Any]] | None = None
+        self,
+        rng: np.random.Generator,
+        constraints: Mapping[str, Sequence[Any]] | None = None,
+        limits: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         self._rng = rng
-        # The unbound function, not ``self._from_generator``: a bound method stored on the
-        # instance would make a reference cycle, leaving every draw to the garbage collector.
-        self._fill: Callable[[Draw], list[float]] = Draw._from_generator
+        self._limits = limits or {}
         self._buf: list[float] = []
         self._i = _BUFFER
         self._constraints = constraints or {}
+        self._checked_names: set[str] = set()
         self.used: set[str] = set()
 
     @classmethod
-    def seeded(cls, seed: int, constraints: Mapping[str, Sequence[Any]] | None = None) -> Draw:
-        """Return a draw whose variates are those of ``Generator(PCG64(seed))``."""
-        draw = cls(_STREAM.rng, constraints)
-        draw._start = pcg64_seed_state(seed)
-        draw._taken = 0
-        draw._fill = Draw._from_stream
-        return draw
-
-    def _from_generator(self) -> list[float]:
-        values: list[float] = self._rng.random(_BUFFER).tolist()
-        return values
-
-    def _from_stream(self) -> list[float]:
-        stream = _STREAM
-        if stream.owner is not self:
-            # First chunk, or another draw on this thread used the generator since our last one.
-            state, inc = self._start
-            stream.bits.state = {
-                "bit_generator": "PCG64",
-                "state": {"state": state, "inc": inc},
-                "has_uint32": 0,
-                "uinteger": 0,
-            }
-            if self._taken:
-                stream.bits.advance(self._taken)  # one 64-bit output per double
-            stream.owner = self
-        self._taken += _BUFFER
-        values: list[float] = stream.rng.random(_BUFFER).tolist()
-        return values
+    def seeded(
+        cls,
+        seed: int,
+        constraints: Mapping[str, Sequence[Any]] | None = None,
+        limits: Mapping[str, tuple[float, float]] | None = None,
+    ) -> Draw:
+        """Return a draw over ``numpy.random.default_rng(seed)``."""
+        return cls(np.random.default_rng(seed), constraints, limits)
 
     def uniform(self) -> float:
         """Return the next uniform variate in [0, 1)."""
         if self._i >= _BUFFER:
-            self._buf = self._fill(self)
+            self._buf = self._rng.random(_BUFFER).tolist()
             self._i = 0
         u = self._buf[self._i]
         self._i += 1
@@ -280,41 +184,149 @@ class Draw:
 
     def index(self, n: int) -> int:
         """Return a uniform index in ``range(n)``."""
-        if self._i >= _BUFFER:
-            self._buf = self._fill(self)
-            self._i = 0
-        u = self._buf[self._i]
-        self._i += 1
-        return int(u * n)  # u < 1, so the index is < n
+        return int(self.uniform() * n)  # u < 1, so the index is < n
 
-    def pick(self, name: str, options: Sequence[T]) -> T:
-        """Return one of ``options`` (or of the constraint's values for ``name``)."""
+    def _checked(self, name: str, options: Sequence[Any], kind: str) -> Sequence[Any]:
+        """Return the constraint's values for ``name`` after checking them against ``options``.
+
+        ``kind`` is "pick" (``options`` are the template's defaults), "integer" or "real". A value
+        must be of the defaults' type (bools only where the defaults are bools, ints accepted
+        for reals, tuples where the defaults are tuples, None only where a default is None), and
+        a number must lie within ``MAX_MAGNITUDE`` of zero and within ``WIDEN`` times the
+        largest default magnitude, so that no constraint can make a template loop or allocate
+        without bound.
+        """
+        values = self._constraints[name]
+        self.used.add(name)
+        if name in self._checked_names:
+            return values
+        bounds = self._limits.get(name)
+        for value in values:
+            problem = _value_problem(value, options, kind)
+            if problem is None and bounds is not None:
+                low, high = bounds
+                if any(not low <= x <= high for x in _numbers(value)):
+                    problem = f"is out of range for this parameter (from {low:g} to {high:g})"
+            if problem:
+                raise InvalidConstraints(f"constraint {name!r}: {value!r:.60} {problem}")
+        self._checked_names.add(name)
+        return values
+
+    def pick(self, name: str, options: Sequence[T], *, like: Sequence[Any] = ()) -> T:
+        """Return one of ``options`` (or of the constraint's values for ``name``).
+
+        ``like`` gives example values when ``options`` do not show what a constraint may hold
+        (a ``(None,)`` default meaning "draw it some other way"); constraint values are checked
+        against both.
+        """
         if self._constraints and name in self._constraints:
-            self.used.add(name)
-            options = self._constraints[name]
-        # index() inlined: this is the hot path of every template.
-        i = self._i
-        if i >= _BUFFER:
-            self._buf = self._fill(self)
-            i = 0
-        self._i = i + 1
-        return options[int(self._buf[i] * len(options))]
+            options = self._checked(name, (*options, *like), "pick")
+        return options[self.index(len(options))]
 
     def integer(self, name: str, low: int, high: int) -> int:
         """Return an integer in ``[low, high]`` (or one of the constraint's values)."""
-        if name in self._constraints:
-            return int(self.pick(name, ()))
+        if self._constraints and name in self._constraints:
+            values = self._checked(name, (low, high), "integer")
+            return int(values[self.index(len(values))])
         return low + self.index(high - low + 1)
 
     def real(self, name: str, low: float, high: float, decimals: int) -> float:
         """Return a real in ``[low, high]`` rounded to ``decimals`` places, exactly as displayed."""
-        if name in self._constraints:
-            return float(self.pick(name, ()))
+        if self._constraints and name in self._constraints:
+            values = self._checked(name, (low, high), "real")
+            return float(values[self.index(len(values))])
         return round(low + self.uniform() * (high - low), decimals)
 
     def free(self, low: int, high: int) -> int:
         """Return an unnamed integer in ``[low, high]`` (not subject to constraints)."""
         return low + self.index(high - low + 1)
+
+
+#: A constrained number may not exceed this magnitude, whatever the template's defaults.
+MAX_MAGNITUDE = 10**6
+#: Nor this many times the largest default magnitude (at least ``_WIDEN_FLOOR``).
+WIDEN = 16
+_WIDEN_FLOOR = 64
+#: A constrained sequence (a layer list, a vector) may be at most this many times as long as the
+#: longest default (at least ``_WIDEN_FLOOR``).
+LONGER = 4
+
+
+def _numbers(value: Any) -> list[float]:
+    """Return the numbers in ``value`` (a number, or nested tuples/lists of numbers)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return []
+    if isinstance(value, int | float):
+        return [float(value)] if isinstance(value, float) else [value]
+    if isinstance(value, tuple | list):
+        return [x for v in value for x in _numbers(v)]
+    return []
+
+
+def _shape_of(value: Any) -> str:
+    """Return a coarse type of ``value``: bool, number, int, str, none, seq or other."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, tuple | list):
+        return "seq"
+    return "other"
+
+
+def _value_problem(value: Any, options: Sequence[Any], kind: str) -> str | None:
+    """Return why ``value`` cannot replace ``options`` (see :meth:`Draw._checked`), or None."""
+    shape = _shape_of(value)
+    if shape == "other":
+        return f"is a {type(value).__name__}; use numbers, strings, booleans or lists of them"
+    if kind == "integer":
+        allowed = {"int"}
+    elif kind == "real":
+        allowed = {"int", "number"}
+    else:
+        allowed = {_shape_of(o) for o in options}
+        if "number" in allowed:
+            allowed.add("int")
+    if shape not in allowed:
+        names = {
+            "int": "an integer",
+            "number": "a number",
+            "bool": "true or false",
+            "str": "a string",
+            "none": "null",
+            "seq": "a list",
+        }
+        wanted = " or ".join(sorted(names[a] for a in allowed if a in names))
+        return f"is not {wanted}, as this parameter requires"
+    numbers = _numbers(value)
+    if any(isinstance(x, float) and not math.isfinite(x) for x in numbers):
+        return "is not a finite number"
+    if shape == "seq":
+        longest = max((len(o) for o in options if isinstance(o, tuple | list)), default=0)
+        if _depth(value) > 2 or len(value) > max(_WIDEN_FLOOR, LONGER * longest):
+            return "is longer or more deeply nested than this parameter allows"
+        inner = {_shape_of(x) for o in options if isinstance(o, tuple | list) for x in o}
+        if "number" in inner:
+            inner.add("int")
+        if inner and not {_shape_of(x) for x in value} <= inner:
+            return "holds values of another type than this parameter's"
+    biggest = max((abs(x) for x in _numbers(list(options))), default=0.0)
+    limit = min(MAX_MAGNITUDE, max(_WIDEN_FLOOR, WIDEN * biggest))
+    if any(abs(x) > limit for x in numbers):
+        return f"is out of range for this parameter (magnitudes up to {limit:g})"
+    return None
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, tuple | list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
 
 
 class Template(ABC):
@@ -336,6 +348,9 @@ class Template(ABC):
     #: ``format`` spec used to display real answers, e.g. ".4g" or ".4f".
     real_format: ClassVar[str] = ".4g"
     misconceptions: ClassVar[tuple[Misconception, ...]]
+    #: Inclusive bounds on constrained values of some parameters (a count a template draws
+    #: distinct values for, say); every other number is bounded by ``Draw``'s generic rule.
+    limits: ClassVar[dict[str, tuple[float, float]]] = {}
     #: Parameters that the prompt leaves out when they have their default value (e.g. dilation 1).
     hidden_defaults: ClassVar[dict[str, Any]] = {}
     #: For CHOICE templates: option keys in display order and their texts.

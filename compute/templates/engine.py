@@ -1,19 +1,22 @@
 """Registry, variant generation and grading of the numeric templates.
 
 ``generate`` and ``grade`` are pure functions of (template id, version, seed, constraints) and the
-response. The expensive part shared by both, drawing the parameters and computing the answer and
-the misconception values, is memoized, so grading a variant that was just generated costs one
+response: a caller that stores those four values (a :class:`~compute.templates.key.VariantKey`
+holds exactly them) can rebuild the variant and grade a response to it at any later time, as long
+as that template version stays registered. Drawing the parameters and computing the answer and
+the misconception values is memoized, so grading a variant that was just generated costs one
 parse and a few comparisons.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 
@@ -29,6 +32,7 @@ from compute.templates.base import (
     UnknownTemplate,
     Value,
 )
+from compute.templates.key import VariantKey
 from compute.templates.parsing import (
     ParseError,
     parse_choice,
@@ -45,6 +49,8 @@ __all__ = [
     "GradeResult",
     "MisconceptionValue",
     "Variant",
+    "VariantKey",
+    "check_seed",
     "generate",
     "get_template",
     "grade",
@@ -53,8 +59,23 @@ __all__ = [
     "registry",
 ]
 
-#: Draws tried before a variant is declared impossible.
+#: Draws tried before a variant is declared impossible. Each draw of every template takes well
+#: under a millisecond within the bounds :class:`~compute.templates.base.Draw` puts on constraint
+#: values, so a constraint that leaves no valid variant fails within a fraction of a second.
 MAX_ATTEMPTS = 200
+#: Seeds are stored in 64-bit signed columns: ``0 <= seed < SEED_LIMIT``.
+SEED_LIMIT = 2**63
+#: What a template's own code may raise on constraint values it was not written for (a negative
+#: kernel, a string where a number goes); with constraints these become InvalidConstraints.
+_TEMPLATE_ERRORS = (
+    TypeError,
+    ValueError,
+    ArithmeticError,  # OverflowError, ZeroDivisionError, FloatingPointError
+    IndexError,
+    KeyError,
+    MemoryError,
+    RecursionError,
+)
 #: A variant needs at least this many misconceptions that show in it (distractors for MC).
 MIN_APPLICABLE = 2
 #: Multiple choice shows the correct answer and at most this many distractors.
@@ -86,12 +107,21 @@ def register(cls: type[Template]) -> type[Template]:
 
 
 def registry() -> list[Template]:
-    """Return every registered template (all versions), sorted by id then version."""
+    """Return every registered template (all versions), sorted by id then version.
+
+    Raises nothing. Old versions stay listed: a variant is graded by the version it was drawn
+    from, so a caller must store the version with the seed.
+    """
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
 def get_template(template_id: str, version: int | None = None) -> Template:
-    """Return the template ``template_id`` at ``version`` (default: the latest version)."""
+    """Return the template ``template_id`` at ``version`` (default: the latest version).
+
+    Raise :class:`UnknownTemplate` (a KeyError and a ValueError) for an id that is not
+    registered, or for a version the id does not have (the message lists the known versions).
+    A caller that will grade later must store ``template.version``, not rely on "latest".
+    """
     if version is None:
         if template_id not in _LATEST:
             raise UnknownTemplate(f"unknown template id {template_id!r}")
@@ -129,12 +159,9 @@ class Choice:
     misconception: str | None
 
 
-class _Core(NamedTuple):
-    """What a variant is made of, memoized per (template, version, seed, constraints).
-
-    A NamedTuple rather than a frozen dataclass: it is built once per generated variant, and a
-    frozen dataclass's ``__init__`` (one ``object.__setattr__`` per field) costs several times more.
-    """
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """What a variant is made of, memoized per (template, version, seed, constraints)."""
 
     template: Template
     seed: int
@@ -146,7 +173,15 @@ class _Core(NamedTuple):
 
 @dataclass(frozen=True)
 class Variant:
-    """One concrete question; texts, misconceptions and options are rendered on first access."""
+    """One concrete question; texts, misconceptions and options are rendered on first access.
+
+    Build it with :func:`generate`, never directly. To grade a response to it later, store
+    ``template_id``, ``version``, ``seed`` and ``constraints`` (or ``key``, which holds the four)
+    and pass them to :func:`grade`; nothing else is needed, and the answer must never be sent to
+    a learner's client. ``params`` is a read-only view; ``prompt``, ``solution``,
+    ``misconceptions`` and ``choices`` are rendered on first access. Accessing them raises
+    nothing for a variant :func:`generate` returned.
+    """
 
     template_id: str
     version: int
@@ -156,6 +191,11 @@ class Variant:
     answer: Value
     constraints: Mapping[str, Sequence[Any]] | None = field(default=None, compare=False)
     _core: _Core | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def key(self) -> VariantKey:
+        """Return the (template id, version, seed, constraints) that rebuild this variant."""
+        return VariantKey.of(self.template_id, self.version, self.seed, self.constraints)
 
     @property
     def _c(self) -> _Core:
@@ -217,11 +257,15 @@ class Variant:
 
 @dataclass(frozen=True)
 class GradeResult:
-    """The outcome of grading one response.
+    """The outcome of grading one response, built by :func:`grade`.
 
     ``counts_as_attempt`` is False exactly when ``format_error`` is set: an unreadable response is
-    sent back to the learner and not recorded as a wrong answer. ``solution`` is rendered on first
-    access.
+    sent back to the learner and not recorded as a wrong answer. ``score`` is in [0, 1] (partial
+    credit for some misconceptions), ``misconception`` the id of the recognised mistake (stable
+    across versions of a template; store it for statistics), ``expected`` the answer as a learner
+    would type it. ``solution`` is rendered on first access; ``to_dict`` gives JSON-ready data.
+    Nothing here raises. To re-grade later, store the response and the variant's key, not this
+    result: grading is a pure function of the two.
     """
 
     score: float
@@ -270,9 +314,17 @@ class GradeResult:
         }
 
 
+#: Longest list a constraint may give (its values, or a list-valued value such as a vector).
+MAX_CONSTRAINT_ITEMS = 256
+
+
 def _frozen(value: Any) -> Any:
     """Return ``value`` with lists turned into tuples, so that it can key the cache."""
     if isinstance(value, list | tuple):
+        if len(value) > MAX_CONSTRAINT_ITEMS:
+            raise InvalidConstraints(
+                f"a constraint value lists {len(value)} items, more than {MAX_CONSTRAINT_ITEMS}"
+            )
         return tuple(_frozen(v) for v in value)
     return value
 
@@ -280,16 +332,29 @@ def _frozen(value: Any) -> Any:
 def _constraints_key(
     constraints: Mapping[str, Sequence[Any]] | None,
 ) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """Return ``constraints`` as a sorted, hashable key; raise InvalidConstraints on bad shapes."""
     if not constraints:
         return ()
+    if not isinstance(constraints, Mapping):
+        raise InvalidConstraints(
+            f"constraints must be a mapping of parameter names to lists, got {constraints!r}"
+        )
     key = []
-    for name in sorted(constraints):
+    for name in sorted(constraints, key=str):
+        if not isinstance(name, str):
+            raise InvalidConstraints(f"constraint names must be strings, got {name!r}")
         values = constraints[name]
         if isinstance(values, str | bytes) or not isinstance(values, Iterable):
             raise InvalidConstraints(f"constraint {name!r} must be a list of values")
-        values = tuple(_frozen(v) for v in values)
+        values = _frozen(values if isinstance(values, list | tuple) else list(values))
         if not values:
             raise InvalidConstraints(f"constraint {name!r} lists no values")
+        try:
+            hash(values)
+        except TypeError:
+            raise InvalidConstraints(
+                f"constraint {name!r} must list numbers, strings, booleans or lists of them"
+            ) from None
         key.append((name, values))
     return tuple(key)
 
@@ -317,9 +382,9 @@ class _NameRecorder(Draw):
         super().__init__(rng)
         self.names: set[str] = set()
 
-    def pick(self, name: str, options: Sequence[T]) -> T:
+    def pick(self, name: str, options: Sequence[T], *, like: Sequence[Any] = ()) -> T:
         self.names.add(name)
-        return super().pick(name, options)
+        return super().pick(name, options, like=like)
 
     def integer(self, name: str, low: int, high: int) -> int:
         self.names.add(name)
@@ -352,13 +417,28 @@ def _build_core(
 ) -> _Core:
     """Draw until a variant has distinct misconception values (see :class:`Misconception`).
 
-    ``draw`` defaults to ``Draw.seeded(seed, constraints)``; the tests pass a draw over a freshly
-    built ``Generator(PCG64(seed))`` to check that both give the same variant.
+    ``draw`` defaults to a draw over ``numpy.random.default_rng(seed)``. With constraints, an
+    error the template's own code raises on the constrained values becomes InvalidConstraints.
     """
     constraints = dict(ckey)
     if draw is None:
-        draw = Draw.seeded(seed, constraints)
+        draw = Draw.seeded(seed, constraints, t.limits)
+    if not constraints:
+        return _draw_core(t, seed, draw, constraints)
+    try:
+        return _draw_core(t, seed, draw, constraints)
+    except InvalidConstraints:
+        raise
+    except _TEMPLATE_ERRORS as exc:
+        raise InvalidConstraints(
+            f"template {t.id!r} cannot draw a variant with constraints {constraints}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _draw_core(t: Template, seed: int, draw: Draw, constraints: dict[str, Any]) -> _Core:
     fallback: _Core | None = None
+    rejected = 0
     for _ in range(MAX_ATTEMPTS):
         p = t.sample(draw)
         if constraints and not draw.used >= constraints.keys():
@@ -370,7 +450,11 @@ def _build_core(
         try:
             ans = t.answer(p)
         except ValueError:
-            continue
+            rejected += 1
+            continue  # the template rejects this draw (e.g. a kernel larger than the input)
+        if type(ans) is float and not math.isfinite(ans):
+            rejected += 1
+            continue  # e.g. the mean loss over zero samples a constraint asked for
         values: list[tuple[Misconception, Value]] = []
         ok = True
         for m in t.misconceptions:
@@ -385,11 +469,7 @@ def _build_core(
                     continue  # rounding swallows this mistake here: nothing to detect
                 ok = False
             else:
-                clash: Misconception | None = None
-                for earlier, w in values:  # a plain loop: this runs per misconception per draw
-                    if _is_close(t, v, w):
-                        clash = earlier
-                        break
+                clash = next((e for e, w in values if _is_close(t, v, w)), None)
                 if clash is None:
                     values.append((m, v))
                     continue
@@ -407,7 +487,10 @@ def _build_core(
         # the answer or with each other; keep the distinguishable ones rather than fail.
         return fallback
     if constraints:
-        raise InvalidConstraints(f"no valid variant of {t.id!r} satisfies {constraints}")
+        raise InvalidConstraints(
+            f"the constraints {constraints} leave no valid variant of {t.id!r}: the template "
+            f"rejected all {rejected} draws (for example a kernel larger than the padded input)"
+        )
     raise RuntimeError(f"template {t.id!r} found no valid variant for seed {seed}")
 
 
@@ -418,33 +501,18 @@ def _core(
     return _build_core(get_template(template_id, version), seed, ckey)
 
 
-def _frozen_instance(cls: type[T], fields: dict[str, Any]) -> T:
-    """Build a frozen dataclass instance from ``fields`` (every field, by name).
-
-    The generated ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__``; filling the instance dictionary at once costs a quarter of that, and
-    the instance stays frozen. Used for the two objects made per request, Variant and GradeResult.
-    """
-    obj = object.__new__(cls)
-    obj.__dict__.update(fields)
-    return obj
-
-
 def _variant(core: _Core, constraints: Mapping[str, Sequence[Any]] | None) -> Variant:
     t = core.template
-    return _frozen_instance(
-        Variant,
-        {
-            "template_id": t.id,
-            "version": t.version,
-            "seed": core.seed,
-            "kind": t.kind,
-            # A read-only view: the parameters are shared with the memoized variant.
-            "params": MappingProxyType(core.params),
-            "answer": core.answer,
-            "constraints": constraints,
-            "_core": core,
-        },
+    return Variant(
+        template_id=t.id,
+        version=t.version,
+        seed=core.seed,
+        kind=t.kind,
+        # A read-only view: the parameters are shared with the memoized variant.
+        params=MappingProxyType(core.params),
+        answer=core.answer,
+        constraints=constraints,
+        _core=core,
     )
 
 
@@ -458,41 +526,77 @@ def _result(
     core: _Core,
 ) -> GradeResult:
     """Return the GradeResult of a readable response (it counts as an attempt)."""
-    return _frozen_instance(
-        GradeResult,
-        {
-            "score": score,
-            "correct": misconception is None and score == 1.0,
-            "counts_as_attempt": True,
-            "misconception": misconception,
-            "feedback": feedback,
-            "format_error": None,
-            "expected": expected,
-            "parsed": parsed,
-            "lang": lang,
-            "_core": core,
-        },
+    return GradeResult(
+        score=score,
+        correct=misconception is None and score == 1.0,
+        counts_as_attempt=True,
+        misconception=misconception,
+        feedback=feedback,
+        format_error=None,
+        expected=expected,
+        parsed=parsed,
+        lang=lang,
+        _core=core,
     )
 
 
-def _check_seed(seed: int) -> int:
-    if type(seed) is int and seed >= 0:
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+def check_seed(seed: object) -> int:
+    """Return ``seed`` as an int; raise ValueError unless ``0 <= seed < 2**63``.
+
+    The bound is what a signed 64-bit database column holds, so every seed the engine accepts
+    can be stored and used again. NumPy integers are accepted, booleans and floats are not.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
+    value = operator.index(seed)
+    if not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"seed must be from 0 to 2**63 - 1 (a signed 64-bit value), got {value}")
+    return value
 
 
+@overload
+def generate(key: VariantKey, /) -> Variant: ...
+
+
+@overload
 def generate(
     template_id: str,
     seed: int,
     *,
     version: int | None = None,
     constraints: Mapping[str, Sequence[Any]] | None = None,
+) -> Variant: ...
+
+
+def generate(
+    template_id: str | VariantKey,
+    seed: int | None = None,
+    *,
+    version: int | None = None,
+    constraints: Mapping[str, Sequence[Any]] | None = None,
 ) -> Variant:
-    """Return the variant of ``template_id`` (latest version by default) for ``seed``."""
+    """Return the variant of ``template_id`` (latest version by default) for ``seed``.
+
+    Pass a :class:`VariantKey` alone instead of the id and keywords to rebuild a stored variant.
+    The same arguments always give the same variant. To grade a response later, store
+    ``variant.key`` (the template id, the *resolved* version, the seed and the constraints).
+
+    Raise :class:`UnknownTemplate` for an unknown id or version; ``ValueError`` for a seed that
+    is not an integer in ``[0, 2**63)``; :class:`InvalidConstraints` (a ValueError) when a
+    constraint names a parameter the template does not draw, is not a non-empty list, holds a
+    value of the wrong type or out of range, makes the template's own code fail, or leaves no
+    valid variant. Any of these comes back within a fraction of a second.
+    """
+    if isinstance(template_id, VariantKey):
+        if seed is not None or version is not None or constraints is not None:
+            raise TypeError("generate(key) takes no seed, version or constraints")
+        key = template_id
+        template_id, seed, version = key.template_id, key.seed, key.version
+        constraints = key.constraints_dict()
+    if seed is None:
+        raise TypeError("generate() needs a seed")
     t = get_template(template_id, version)
-    core = _core(t.id, t.version, _check_seed(seed), _constraints_key(constraints))
+    core = _core(t.id, t.version, check_seed(seed), _constraints_key(constraints))
     return _variant(core, constraints)
 
 
@@ -552,23 +656,61 @@ def _matches(t: Template, response: Value, target: Value) -> bool:
 _CORRECT = Bilingual(zh="正确。", en="Correct.")
 
 
+@overload
+def grade(
+    key: VariantKey,
+    response: str,
+    /,
+    *,
+    lang: Literal["en", "zh"] = "en",
+    choice: bool = False,
+) -> GradeResult: ...
+
+
+@overload
 def grade(
     template_id: str,
     version: int,
     seed: int,
     response: str,
+    /,
     *,
     constraints: Mapping[str, Sequence[Any]] | None = None,
     lang: Literal["en", "zh"] = "en",
     choice: bool = False,
-) -> GradeResult:
-    """Grade ``response`` to the variant (template_id, version, seed, constraints).
+) -> GradeResult: ...
 
-    With ``choice=True`` the response is the label of a multiple-choice option ("B"); otherwise it
-    is typed input. Return the score in [0, 1], the matched misconception (if any), bilingual
-    feedback and the worked solution; an unreadable response yields ``format_error`` and
-    ``counts_as_attempt=False``.
+
+def grade(
+    *args: Any,
+    constraints: Mapping[str, Sequence[Any]] | None = None,
+    lang: Literal["en", "zh"] = "en",
+    choice: bool = False,
+) -> GradeResult:
+    """Grade a response to the variant (template_id, version, seed, constraints).
+
+    Call it as ``grade(key, response)`` with a :class:`VariantKey`, or as
+    ``grade(template_id, version, seed, response, constraints=...)``. With ``choice=True`` the
+    response is the label of a multiple-choice option ("B"); otherwise it is typed input. Return
+    the score in [0, 1], the matched misconception (if any), bilingual feedback and the worked
+    solution; an unreadable response yields ``format_error`` and ``counts_as_attempt=False``
+    (not an exception). ``None`` counts as an empty response and a number as its ``repr``.
+
+    Grading depends only on the key and the response, so storing both is enough to grade again
+    later (the version must be the one the variant was drawn with, never "latest"). Raise
+    ``ValueError`` for a ``lang`` other than "en"/"zh", ``TypeError`` for a response of another
+    type or a wrong argument list, and what :func:`generate` raises for a bad key.
     """
+    if len(args) == 2 and isinstance(args[0], VariantKey):
+        if constraints is not None:
+            raise TypeError("grade(key, response) takes no constraints: the key holds them")
+        key, response = args
+        template_id, version, seed = key.template_id, key.version, key.seed
+        constraints = key.constraints_dict()
+    elif len(args) == 4:
+        template_id, version, seed, response = args
+    else:
+        raise TypeError("grade() takes (key, response) or (template_id, version, seed, response)")
     if lang not in ("en", "zh"):
         raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
     if not isinstance(response, str):
@@ -579,7 +721,7 @@ def grade(
         else:
             raise TypeError(f"response must be a string, got {type(response).__name__}")
     t = get_template(template_id, version)
-    core = _core(t.id, t.version, _check_seed(seed), _constraints_key(constraints))
+    core = _core(t.id, t.version, check_seed(seed), _constraints_key(constraints))
     expected = core.answer_text
     try:
         if choice:

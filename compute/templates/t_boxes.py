@@ -218,6 +218,8 @@ class NmsKept(Template):
     version = 1
     kind = AnswerKind.SET
     title = Bilingual(zh="NMS 保留的框", en="Boxes kept by NMS")
+    #: Scores are distinct two-decimal values in [0.30, 0.99]; up to 4 boxes per object.
+    limits = {"objects": (1, 6)}
     misconceptions = (
         mis(
             "comparison_reversed",

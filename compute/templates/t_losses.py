@@ -39,6 +39,8 @@ class SoftmaxProb(Template):
     tolerance = Tolerance(abs=1e-3)
     real_format = ".4f"
     title = Bilingual(zh="Softmax 概率", en="Softmax probability")
+    #: Logits are distinct one-decimal values in [-2, 4]: 61 exist, keep well below.
+    limits = {"classes": (2, 12)}
     misconceptions = (
         mis(
             "no_exp",
@@ -112,6 +114,8 @@ class LossCrossEntropy(Template):
     kind = AnswerKind.REAL
     tolerance = _LOSS_TOL
     title = Bilingual(zh="交叉熵损失", en="Cross-entropy loss")
+    #: Logits are distinct one-decimal values in [-2, 4]: 61 exist, keep well below.
+    limits = {"classes": (2, 12)}
     misconceptions = (
         mis("log10", lambda p: p["_ce"] / _LN10, *_LOG10),
         mis(
@@ -454,7 +458,7 @@ class NormL1L2(Template):
 
     def sample(self, draw: Draw) -> Params:
         """Draw a short integer vector and which norm."""
-        given: list[int] | None = draw.pick("vector", (None,))
+        given: list[int] | None = draw.pick("vector", (None,), like=((-5, 0, 5, 5, 5),))
         if given is None:
             n = draw.pick("size", (3, 3, 4, 5))
             w = [draw.free(-5, 5) for _ in range(n)]
