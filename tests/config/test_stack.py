@@ -50,7 +50,9 @@ def _alive(pid: int) -> bool:
 class Run:
     """One ``python -m config.stack`` process, its log, and what it printed."""
 
-    def __init__(self, data_dir: Path, log: Path, **extra_env: str) -> None:
+    def __init__(
+        self, data_dir: Path, log: Path, *, under_shell: bool = False, **extra_env: str
+    ) -> None:
         self.port = _free_port()
         self.log = log
         env = {
@@ -68,9 +70,14 @@ class Run:
             PYTHONUNBUFFERED="1",
         )
         env.update(extra_env)
+        command = [sys.executable, "-m", "config.stack"]
+        if under_shell:
+            # As under make: a parent process between this test and the run command ("; exit"
+            # keeps the shell from exec-ing the command in its own place).
+            command = ["/bin/sh", "-c", f'"{sys.executable}" -m config.stack; exit $?']
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "config.stack"],
+                command,
                 cwd=ROOT,
                 env=env,
                 stdout=out,
@@ -132,8 +139,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_factory(data_dir: Path, tmp_path: Path) -> Iterator[Any]:
     runs: list[Run] = []
 
-    def start(**extra_env: str) -> Run:
-        run = Run(data_dir, tmp_path / f"stack-{len(runs)}.log", **extra_env)
+    def start(*, under_shell: bool = False, **extra_env: str) -> Run:
+        run = Run(
+            data_dir, tmp_path / f"stack-{len(runs)}.log", under_shell=under_shell, **extra_env
+        )
         runs.append(run)
         return run
 
@@ -250,6 +259,29 @@ def test_a_killed_run_command_takes_its_children_with_it(run_factory: Any) -> No
         timeout=EVENT_TIMEOUT,
         what=f"the children {pids} to exit after their parent was killed",
     )
+
+
+def test_a_killed_parent_makes_the_run_command_stop_everything_cleanly(
+    run_factory: Any, data_dir: Path
+) -> None:
+    run: Run = run_factory(under_shell=True)
+    pids = [run.pid_of(name) for name in ("web", "beat", "worker")]
+    run.wait_for(r"serving on", timeout=START_TIMEOUT)
+    stack_pid = json.loads((data_dir / "run" / "stack.pid").read_text())["pid"]
+    assert psutil.Process(stack_pid).ppid() == run.process.pid
+
+    run.process.kill()  # SIGKILL the parent (make, in `make run`); the run command gets SIGTERM
+    run.process.wait()
+
+    wait_until(
+        lambda: not _alive(stack_pid),
+        timeout=EVENT_TIMEOUT,
+        what=f"the run command to stop after its parent was killed:\n{run.output()}",
+    )
+    output = run.output()
+    assert "[stack] stopped" in output
+    assert re.findall(r"\[stack\] stopping (web|beat|worker)", output) == ["web", "beat", "worker"]
+    assert not any(_alive(pid) for pid in pids)
 
 
 def test_a_taken_port_is_named_and_nothing_starts(run_factory: Any) -> None:
