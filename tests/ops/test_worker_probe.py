@@ -71,3 +71,22 @@ def test_unknown_probe_is_404_with_the_error_shape(admin_client: Client) -> None
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_operators_read_probes_in_the_admin_and_instructors_do_not(
+    admin_client: Client, client: Client
+) -> None:
+    probe = WorkerProbe.objects.create()
+    # Staff (an instructor, say) without the ops app's permissions.
+    client.force_login(User.objects.create_user("teacher", password="pw-teach-123", is_staff=True))
+
+    listing = admin_client.get("/admin/ops/workerprobe/")
+    detail = admin_client.get(f"/admin/ops/workerprobe/{probe.id}/change/")
+    refused = client.get("/admin/ops/workerprobe/")
+
+    assert listing.status_code == 200 and str(probe.id) in listing.content.decode()
+    assert detail.status_code == 200
+    assert b'name="_save"' not in detail.content  # read-only: nothing to save
+    assert refused.status_code == 403
+    assert admin_client.get("/admin/ops/workerprobe/add/").status_code == 403
