@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from knowledge import services
 from knowledge.management.commands.create_demo_users import DEMO_BANK
 from knowledge.models import Bank, Card
 
@@ -111,6 +112,9 @@ def test_the_demo_instructor_owns_a_demo_bank_of_bilingual_draft_cards(
         assert card.slug in changelist.text
     assert variants.status_code == 200
     assert "Seed 1" in variants.text
+    # Complete cards: each passes the publish rules as it stands.
+    for card in cards:
+        assert services.card_publish(card=card, user=bank.owner).status == Card.Status.PUBLISHED
 
 
 def test_without_the_question_bank_the_demo_bank_fails_clearly_and_leaves_nothing_half_made() -> (

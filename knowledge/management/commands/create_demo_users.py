@@ -2,9 +2,9 @@
 
 Each account is created the first time only: a password changed afterwards survives every
 restart. The instructor gets a small demo bank of draft cards to author (a concept, a multiple
-choice and a numeric card), written through the same import service as any upload; an existing
-demo bank is left as its owner edited it. Settings without ``DEMO_ACCOUNTS`` (production) create
-nothing and say so.
+choice and a numeric card), written through the one card write path
+(``knowledge.services.cards_import``); an existing demo bank is left as its owner edited it.
+Settings without ``DEMO_ACCOUNTS`` (production) create nothing and say so.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from knowledge.exchange.importing import BankImportError, cards_import_items
+from knowledge import services
 from knowledge.models import Bank
-from knowledge.services import instructors_group_ensure
 
 DEMO_BANK = "demo-instructor"
 
@@ -134,7 +133,7 @@ class Command(BaseCommand):
         if staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
-            user.groups.add(instructors_group_ensure())
+            user.groups.add(services.instructors_group_ensure())
         return True
 
     def _demo_bank_once(self) -> str:
@@ -145,6 +144,8 @@ class Command(BaseCommand):
         items = yaml.safe_load(DEMO_CARDS_YAML)
         try:
             with transaction.atomic():
+                # No bank service exists yet (banks come from fixtures/banks.yaml); the cards go
+                # through the one card write path below.
                 Bank.objects.create(
                     slug=DEMO_BANK,
                     title_zh="演示题库",
@@ -154,8 +155,10 @@ class Command(BaseCommand):
                     "preview and publish.",
                     owner=instructor,
                 )
-                cards_import_items(items, user=instructor, name="demo bank")
-        except BankImportError as exc:
+                services.cards_import(
+                    items=items, user=instructor, name="demo bank", note="demo bank"
+                )
+        except services.BankImportError as exc:
             problems = "; ".join(str(error) for error in exc.errors)
             raise CommandError(
                 f"The demo bank could not be written (is the question bank loaded?): {problems}"
