@@ -267,6 +267,10 @@ class CardAdmin(admin.ModelAdmin[Card]):
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """Refuse (with why) to delete cards learners have seen: archive them instead."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # A card's parts and edit history go with it (the service deletes them): deleting the
+        # card needs no permission on them.
+        parts = {m._meta.verbose_name for m in (KeyPoint, Option, CardRevision)}
+        perms_needed = {name for name in perms_needed if name not in parts}
         shown = [card.slug for card in objs if card.versions.exists()]
         if shown:
             protected = [

@@ -10,6 +10,7 @@ import yaml
 from defusedxml.ElementTree import fromstring
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 
 from knowledge.models import Bank, Card, CardRevision
 
@@ -164,3 +165,30 @@ def test_moodle_export_downloads_xml_that_parses(
     root = fromstring(response.content)
     assert root.tag == "quiz"
     assert root.findall("question")
+
+
+def test_a_card_learners_saw_cannot_be_deleted_in_the_admin_only_archived(
+    admin_client: Client, bank: Bank
+) -> None:
+    card = factories.card(bank, status="published")
+    url = reverse("admin:knowledge_card_delete", args=[card.pk])
+
+    page = admin_client.get(url)
+    admin_client.post(url, {"post": "yes"})
+    action(admin_client, "archive", [card])
+
+    assert "archive it instead of deleting it" in page.content.decode()
+    card.refresh_from_db()
+    assert card.status == "archived"
+    assert card.versions.count() == 1
+
+
+def test_a_draft_nobody_saw_can_be_deleted_in_the_admin(admin_client: Client, bank: Bank) -> None:
+    card = factories.card(bank, status="draft")
+
+    response = admin_client.post(
+        reverse("admin:knowledge_card_delete", args=[card.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not Card.objects.filter(pk=card.pk).exists()
