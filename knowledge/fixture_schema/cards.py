@@ -188,7 +188,7 @@ def _validate_key_points(points: Any, check: Checker) -> None:
             check.error(where, "must be a mapping with text and accept")
             continue
         check.keys(point, f"{where}.", ("text", "accept"))
-        check.text(point.get("text"), f"{where}.text")
+        check.text(point.get("text"), f"{where}.text", max_length=check.limits.short_text)
         accept = point.get("accept")
         if not isinstance(accept, Mapping):
             check.error(f"{where}.accept", "must map 'zh' and 'en' to lists of phrasings")
@@ -216,8 +216,8 @@ def _validate_options(options: Any, check: Checker) -> None:
             check.error(where, "must be a mapping with text, correct and feedback")
             continue
         check.keys(option, f"{where}.", ("text", "correct", "feedback"))
-        check.text(option.get("text"), f"{where}.text")
-        check.text(option.get("feedback"), f"{where}.feedback")
+        check.text(option.get("text"), f"{where}.text", max_length=check.limits.short_text)
+        check.text(option.get("feedback"), f"{where}.feedback", max_length=check.limits.short_text)
         if not isinstance(option.get("correct"), bool):
             check.error(f"{where}.correct", "must be true or false")
         elif option["correct"]:

@@ -29,8 +29,10 @@ class FieldLimits:
     section_title: int = 300
     # A PositiveIntegerField: PostgreSQL's range, the narrower of the two databases'.
     template_version: int = 2_147_483_647
-    # Questions, answers and explanations are TextFields; a card this long is a mistake.
-    text: int = 20_000
+    # Questions, answers and explanations are TextFields. Longer texts are mistakes, and every
+    # character is rendered on each view of the card; options and key points are short texts.
+    text: int = 10_000
+    short_text: int = 2_000
     phrase: int = 500
     tags: int = 30
     sources: int = 30

@@ -24,6 +24,7 @@ from knowledge.fixture_schema.limits import DEFAULT_LIMITS
 from .test_fixture_schema import GOOD
 
 SMALL = YamlLimits(max_depth=5, max_nodes=50)
+GOOD_ACCEPT = GOOD["key_points"][0]["accept"]
 
 
 def test_libyaml_reads_and_writes_the_bank_when_pyyaml_has_it() -> None:
@@ -122,11 +123,15 @@ def _problems(**changes: Any) -> list[str]:
         ({"status": {"a": 1}}, "status: must be one of draft, published"),
         ({"uuid": 12345}, "uuid: is not a valid UUID"),
         ({"question": {"zh": {"a": "b"}, "en": "Q?"}}, "question.zh: must be a non-empty string"),
-        ({"answer": {"zh": "答" * 20_001, "en": "A"}}, "answer.zh: is 20,001 characters long"),
+        ({"answer": {"zh": "答" * 10_001, "en": "A"}}, "answer.zh: is 10,001 characters long"),
         ({"answer": {"zh": "答\x00", "en": "A"}}, "answer.zh: contains a NUL character"),
         (
             {"answer": {"zh": "答\ud800", "en": "A"}},
             "answer.zh: contains a NUL character or a lone",
+        ),
+        (
+            {"key_points": [{"text": {"zh": "点" * 2001, "en": "p"}, "accept": GOOD_ACCEPT}]},
+            "key_points[0].text.zh: is 2,001 characters long; the limit is 2,000",
         ),
         ({"difficulty": True}, "difficulty: must be an integer from 1 to 5"),
         ({"difficulty": 2**70}, "difficulty: the number"),
