@@ -24,6 +24,8 @@ from compute.templates import (  # noqa: F401  (importing registers the template
     t_losses,
     t_metrics,
     t_params,
+    t_pooling,
+    t_receptive,
     t_tensors,
     t_training,
 )

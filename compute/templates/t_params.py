@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from compute import conv, params
-from compute.templates.base import AnswerKind, Bilingual, Draw, Params, Template, Tolerance, Value
+from compute.templates.base import (
+    AnswerKind,
+    Bilingual,
+    Draw,
+    Params,
+    Template,
+    Tolerance,
+    Value,
+)
 from compute.templates.engine import register
 from compute.templates.fmt import mis
 
 __all__ = [
     "FlopsConv",
+    "FlopsConvV2",
     "ParamsBatchnorm",
     "ParamsConv",
     "ParamsDepthwiseSeparable",
@@ -106,11 +115,13 @@ class ParamsConv(Template):
             f = f"$$(k^2C_{{in}}+1)\\,C_{{out}}=({k}^2\\cdot{ci}+1)\\cdot{co}={w}+{co}={answer}$$"
         else:
             f = f"$$k^2C_{{in}}C_{{out}}={k}^2\\cdot{ci}\\cdot{co}={answer}$$"
+        if p["bias"]:
+            zh_b, en_b = "每个输出通道一个偏置", ", plus one bias per output channel"
+        else:
+            zh_b, en_b = "bias=False,没有偏置", "; bias=False, so no bias"
         return Bilingual(
-            zh=f"权重形状为 $C_{{out}}\\times C_{{in}}\\times k\\times k$,"
-            f"每个输出通道一个偏置:\n{f}",
-            en="The weight is $C_{out}\\times C_{in}\\times k\\times k$, plus one "
-            f"bias per output channel:\n{f}",
+            zh=f"权重形状为 $C_{{out}}\\times C_{{in}}\\times k\\times k$,{zh_b}:\n{f}",
+            en=f"The weight is $C_{{out}}\\times C_{{in}}\\times k\\times k${en_b}:\n{f}",
         )
 
 
@@ -539,8 +550,11 @@ class FlopsConv(Template):
         mis(
             "bias_adds_forgotten",
             lambda p: 2 * params.conv2d_macs(p["Ci"], p["Co"], p["k"], p["_Ho"]),
-            "每个输出还要加一次偏置:再加 C_out·H_out·W_out。",
-            "Each output also adds its bias: add C_out·H_out·W_out.",
+            "每个输出还要加一次偏置:再加 C_out·H_out·W_out。(只数 2×乘加、不计偏置正是 PyTorch "
+            "FlopCounterMode 的约定,但本题要求计入偏置。)",
+            "Each output also adds its bias: add C_out·H_out·W_out. (2 per multiply-accumulate "
+            "without the bias is PyTorch's FlopCounterMode convention, but this question counts "
+            "the bias.)",
         ),
         mis(
             "input_size_used",
@@ -608,3 +622,34 @@ class FlopsConv(Template):
             zh=f"先求输出尺寸,再数乘加:\n{f}",
             en=f"First the output size, then the multiply-accumulates:\n{f}",
         )
+
+
+_FLOP_COUNTER = mis(
+    "flop_counter_convention",
+    lambda p: 2 * params.conv2d_macs(p["Ci"], p["Co"], p["k"], p["_Ho"]),
+    "这是 PyTorch `torch.utils.flop_counter.FlopCounterMode` 的约定:每次乘加记 2 次,不计偏置的"
+    "加法。这个约定本身没错;本题另外把每个输出的偏置加法记 1 次。",
+    "That is the convention of PyTorch's `torch.utils.flop_counter.FlopCounterMode`: 2 FLOPs "
+    "per multiply-accumulate, bias additions not counted. The convention is legitimate; this "
+    "question also counts one addition per output for the bias.",
+    0.75,
+)
+
+
+@register
+class FlopsConvV2(FlopsConv):
+    """Version 2: 2 FLOPs per MAC without the bias is recognised as FlopCounterMode's convention.
+
+    Version 1 graded that number as the mistake ``bias_adds_forgotten`` (no credit); here it is
+    ``flop_counter_convention`` with high credit and feedback naming the convention. The draws,
+    the answer and the other misconceptions are those of version 1, which stays registered for
+    the cards and attempts pinned to it.
+    """
+
+    version = 2
+    misconceptions = (
+        FlopsConv.misconceptions[0],  # macs_only
+        _FLOP_COUNTER,  # in place of bias_adds_forgotten: the same number, a known convention
+        FlopsConv.misconceptions[2],  # input_size_used
+        FlopsConv.misconceptions[3],  # seed_convention
+    )

@@ -24,6 +24,12 @@ __all__ = [
 _REL = Tolerance(rel=1e-3, abs=1e-6)
 
 
+def _paren(x: float) -> str:
+    """Return ``x`` to 4 significant figures, in parentheses when negative (``a-(-0.075)``)."""
+    text = f"{x:.4g}"
+    return f"({text})" if x < 0 else text
+
+
 def _nonzero(draw: Draw, low: float, high: float) -> float:
     """Return a non-zero real with one decimal in [low, high]."""
     while True:
@@ -250,7 +256,7 @@ class BnNormalize(Template):
         f = (
             f"$$\\mu=\\frac{{1}}{{4}}\\sum x={p['_mu']:.4g},\\quad \\sigma^2=\\frac{{1}}{{4}}\\sum"
             f"(x-\\mu)^2={p['_var']:.4g}$$"
-            f"$$\\hat x=\\frac{{{xi}-{p['_mu']:.4g}}}{{\\sqrt{{{p['_var']:.4g}+10^{{-5}}}}}}\\approx"
+            f"$$\\hat x=\\frac{{{xi}-{_paren(p['_mu'])}}}{{\\sqrt{{{p['_var']:.4g}+10^{{-5}}}}}}\\approx"
             f"{p['_xhat']:.4f},\\quad y=\\gamma\\hat x+\\beta={tex(p['g'])}\\cdot({p['_xhat']:.4f})"
             f"+({tex(p['b'])})\\approx{answer:.4g}$$"
         )
@@ -337,6 +343,23 @@ _SCHEMES = {
 }
 
 
+#: How each scheme is called in torch.nn.init, with the mode and gain it implies.
+_INIT_CALLS = {
+    "xavier": (
+        "`nn.init.xavier_normal_(w)`,增益 gain = 1,同时用到 fan_in 和 fan_out",
+        "`nn.init.xavier_normal_(w)`, gain 1, using both fan_in and fan_out",
+    ),
+    "he": (
+        "`nn.init.kaiming_normal_(w, mode='fan_in', nonlinearity='relu')`,增益 gain = √2",
+        "`nn.init.kaiming_normal_(w, mode='fan_in', nonlinearity='relu')`, gain √2",
+    ),
+    "lecun": (
+        "`nn.init.kaiming_normal_(w, mode='fan_in', nonlinearity='linear')`,增益 gain = 1",
+        "`nn.init.kaiming_normal_(w, mode='fan_in', nonlinearity='linear')`, gain 1",
+    ),
+}
+
+
 def _variance(scheme: str, fan_in: int, fan_out: int) -> float:
     if scheme == "xavier":
         return normalization.xavier_variance(fan_in, fan_out)
@@ -407,11 +430,11 @@ class InitVariance(Template):
         """Render the question."""
         zh, en = _SCHEMES[p["scheme"]]
         layer = f"`nn.Conv2d({p['ci']}, {p['co']}, kernel_size={p['k']})`"
+        how_zh, how_en = _INIT_CALLS[p["scheme"]]
         return Bilingual(
-            zh=f"用 {zh} 正态初始化 {layer} 的权重(fan_in 模式、gain = 1)。权重的方差是多少?"
-            "(可用科学计数法)",
+            zh=f"用 {zh} 正态初始化 {layer} 的权重({how_zh})。权重的方差是多少?(可用科学计数法)",
             en=f"The weights of {layer} are initialized with {en} normal initialization "
-            "(fan_in mode, gain 1). What is the weight variance? (scientific notation is fine)",
+            f"({how_en}). What is the weight variance? (scientific notation is fine)",
         )
 
     def solution(self, p: Params, answer: Value) -> Bilingual:
