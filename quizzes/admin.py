@@ -11,7 +11,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Attempt, BankSubscription, CardState, IssuedItem, ReviewLog, StudySettings
+from .models import (
+    Attempt,
+    BankSubscription,
+    CardState,
+    IssuedItem,
+    ReviewLog,
+    ReviewUndo,
+    StudySettings,
+)
 
 
 class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -73,3 +81,11 @@ class ReviewLogAdmin(_ReadOnly):
     list_select_related = ["learner", "card"]
     search_fields = ["learner__username", "card__slug", "misconception"]
     raw_id_fields = ["attempt", "learner", "card", "card_version"]
+
+
+@admin.register(ReviewUndo)
+class ReviewUndoAdmin(_ReadOnly):
+    list_display = ["review", "learner", "undone_at"]
+    list_select_related = ["review", "learner"]
+    search_fields = ["learner__username"]
+    raw_id_fields = ["review", "learner"]

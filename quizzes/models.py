@@ -22,6 +22,7 @@ __all__ = [
     "CardState",
     "IssuedItem",
     "ReviewLog",
+    "ReviewUndo",
     "StudySettings",
 ]
 
@@ -292,3 +293,20 @@ class ReviewLog(models.Model):
         if not self._state.adding:
             raise ValueError("the review log is append-only: a review is never changed")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class ReviewUndo(models.Model):
+    """The learner undid a review: the card went back to the review's ``state_before``.
+
+    A row of its own, so the review log stays append-only; undone reviews are left out of the
+    daily counts and of replays.
+    """
+
+    review = models.OneToOneField(ReviewLog, on_delete=models.PROTECT, related_name="undo")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_undos"
+    )
+    undone_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"undo of review {self.review_id}"

@@ -79,7 +79,7 @@ def subscribed_bank_ids(*, learner: Any) -> list[int]:
 def reviews_today(*, learner: Any, day: StudyDay) -> dict[str, int]:
     """Return how many new cards and how many review-phase cards the learner reviewed today."""
     counts = ReviewLog.objects.filter(
-        learner=learner, reviewed_at__gte=day.start, reviewed_at__lt=day.end
+        learner=learner, reviewed_at__gte=day.start, reviewed_at__lt=day.end, undo__isnull=True
     ).aggregate(
         new=Count("id", filter=Q(phase_before=0)),
         review=Count("id", filter=Q(phase_before=int(State.Review))),
@@ -116,7 +116,7 @@ def card_sibling_keys(card: Card) -> set[str]:
 def siblings_shown_today(*, learner: Any, day: StudyDay) -> dict[str, set[int]]:
     """Return, per sibling key, the cards carrying it that the learner reviewed today."""
     reviewed = ReviewLog.objects.filter(
-        learner=learner, reviewed_at__gte=day.start, reviewed_at__lt=day.end
+        learner=learner, reviewed_at__gte=day.start, reviewed_at__lt=day.end, undo__isnull=True
     ).values_list("card_id", flat=True)
     shown: dict[str, set[int]] = defaultdict(set)
     cards = Card.objects.filter(id__in=set(reviewed)).prefetch_related("sections").order_by()

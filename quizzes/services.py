@@ -37,13 +37,23 @@ from ops.outbox import outbox_claim, outbox_enqueue
 
 from . import grading
 from .errors import StudyError
-from .models import Attempt, BankSubscription, CardState, IssuedItem, ReviewLog, StudySettings
+from .models import (
+    Attempt,
+    BankSubscription,
+    CardState,
+    IssuedItem,
+    ReviewLog,
+    ReviewUndo,
+    StudySettings,
+)
 from .scheduling import (
     LEECH_LAPSES,
     MemoryState,
     Rating,
+    UndoConflictError,
     leech_reached,
     preview_intervals,
+    review_undo,
     schedule_review,
 )
 from .selectors import (
@@ -63,6 +73,7 @@ from .selectors import (
 
 __all__ = [
     "ISSUE_TTL",
+    "Scheduled",
     "StudyDone",
     "StudyItem",
     "attempt_grade",
@@ -71,7 +82,9 @@ __all__ = [
     "bank_subscribe",
     "bank_unsubscribe",
     "card_state_bury",
+    "card_state_schedule",
     "card_state_suspend",
+    "card_state_undo",
     "issued_item_token",
     "misconception_remediate",
     "study_next",
@@ -657,6 +670,99 @@ def _grade_concept(attempt: Attempt) -> _Outcome:
     )
 
 
+class _OutOfOrder(Exception):
+    """A review older than the card's last one (offline sync will order these first)."""
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    before: MemoryState
+    after: MemoryState
+    state: CardState
+    leech_now: bool
+
+
+def card_state_schedule(
+    *, learner: Any, card: Card, rating: Rating, reviewed_at: datetime, prefs: StudySettings
+) -> Scheduled:
+    """Apply one review rated ``rating`` at ``reviewed_at`` to the learner's state of ``card``.
+
+    Call inside a transaction: the state row is locked, stepped with ``schedule_review`` (the
+    learner's parameters and retention, fuzz keyed by learner and card), saved, and flagged as
+    a leech (suspended too if the learner chose so) on the lapse that makes it one.
+    """
+    stored = CardState.objects.select_for_update().filter(learner=learner, card=card).first()
+    before = card_state_memory(stored, now=reviewed_at)
+    if before.last_review is not None and reviewed_at < before.last_review:
+        raise _OutOfOrder
+    after, _ = schedule_review(
+        state=before,
+        rating=rating,
+        now=reviewed_at,
+        parameters=learner_parameters(prefs=prefs),
+        desired_retention=prefs.desired_retention,
+        fuzz_key=_fuzz_key(learner.pk, card.pk),
+    )
+    leech_now = leech_reached(before=before, after=after, threshold=LEECH_LAPSES)
+    state = stored or CardState(learner=learner, card=card)
+    _memory_store(state, after)
+    if leech_now:
+        state.leech = True
+        if prefs.leech_action == StudySettings.LeechAction.SUSPEND:
+            state.suspended = True
+    state.save()
+    return Scheduled(before=before, after=after, state=state, leech_now=leech_now)
+
+
+def _memory_store(state: CardState, memory: MemoryState) -> None:
+    state.state = int(memory.state)
+    state.step = memory.step
+    state.stability = memory.stability
+    state.difficulty = memory.difficulty
+    state.due = memory.due
+    state.last_review = memory.last_review
+    state.reps = memory.reps
+    state.lapses = memory.lapses
+
+
+def card_state_undo(*, learner: Any, card: Card, now: datetime) -> CardState | None:
+    """Undo the learner's last review of ``card``: restore the state before it, exactly.
+
+    The review stays in the append-only log, marked undone by a :class:`ReviewUndo`; undone
+    reviews no longer count for the daily limits. A leech flag (and suspension) that review
+    set is lifted. Return the restored state, or None when the card is new again. Raise
+    StudyError ``nothing_to_undo`` or ``undo_conflict`` (the state changed since).
+    """
+    with transaction.atomic():
+        stored = CardState.objects.select_for_update().filter(learner=learner, card=card).first()
+        last = (
+            ReviewLog.objects.filter(learner=learner, card=card, undo__isnull=True)
+            .order_by("-reviewed_at", "-id")
+            .first()
+        )
+        if stored is None or last is None:
+            raise StudyError("There is no review of this card to undo.", code="nothing_to_undo")
+        current = card_state_memory(stored, now=now)
+        try:
+            restored = review_undo(
+                current=current, state_before=last.state_before, state_after=last.state_after
+            )
+        except UndoConflictError:
+            raise StudyError(
+                "Only the card's last review can be undone.", code="undo_conflict", status_code=409
+            ) from None
+        ReviewUndo.objects.create(review=last, learner=learner, undone_at=now)
+        if restored.is_new:
+            stored.delete()  # a card never reviewed has no state row: it is new again
+            return None
+        if leech_reached(before=restored, after=current, threshold=LEECH_LAPSES):
+            stored.leech = False
+            stored.suspended = False
+        _memory_store(stored, restored)
+        stored.save()
+        return stored
+
+
 def _finish(attempt: Attempt, *, status: str, result: dict[str, Any], now: datetime) -> Attempt:
     attempt.status = status
     attempt.result = result
@@ -709,10 +815,16 @@ def attempt_grade(*, attempt_id: uuid.UUID | str, now: datetime) -> Attempt | No
                 now=now,
             )
 
-        stored = CardState.objects.select_for_update().filter(learner=learner, card=card).first()
         reviewed_at = attempt.reviewed_at
-        before = card_state_memory(stored, now=reviewed_at)
-        if before.last_review is not None and reviewed_at < before.last_review:
+        try:
+            scheduled = card_state_schedule(
+                learner=learner,
+                card=card,
+                rating=outcome.rating,
+                reviewed_at=reviewed_at,
+                prefs=prefs,
+            )
+        except _OutOfOrder:
             return _finish(
                 attempt,
                 status=Attempt.Status.FAILED,
@@ -722,29 +834,8 @@ def attempt_grade(*, attempt_id: uuid.UUID | str, now: datetime) -> Attempt | No
                 },
                 now=now,
             )
-        after, due = schedule_review(
-            state=before,
-            rating=outcome.rating,
-            now=reviewed_at,
-            parameters=learner_parameters(prefs=prefs),
-            desired_retention=prefs.desired_retention,
-            fuzz_key=_fuzz_key(learner.pk, card.pk),
-        )
-        leech_now = leech_reached(before=before, after=after, threshold=LEECH_LAPSES)
-        state = stored or CardState(learner=learner, card=card)
-        state.state = int(after.state)
-        state.step = after.step
-        state.stability = after.stability
-        state.difficulty = after.difficulty
-        state.due = after.due
-        state.last_review = after.last_review
-        state.reps = after.reps
-        state.lapses = after.lapses
-        if leech_now:
-            state.leech = True
-            if prefs.leech_action == StudySettings.LeechAction.SUSPEND:
-                state.suspended = True
-        state.save()
+        before, after, state = scheduled.before, scheduled.after, scheduled.state
+        due = after.due
         ReviewLog.objects.create(
             attempt=attempt,
             learner=learner,
