@@ -2,7 +2,8 @@
 
 The shape of the constraints is checked here (a mapping from parameter names to short lists of
 plain values); whether each value suits its parameter (type, finiteness, magnitude) is the
-engine's rule, applied when it draws. One variant is drawn as a review would, so a card whose
+engine's rule, applied when it draws. Variants are then drawn as a review would, by the probe
+every card writer shares (``knowledge.template_probe``, with its time budget), so a card whose
 template cannot make a question is refused before a learner meets it.
 """
 
@@ -78,24 +79,24 @@ def _constraints_shape(constraints: Any, check: Checker) -> bool:
 
 
 def _probe(template: str, version: int, constraints: Mapping[str, Any] | None) -> str | None:
-    """Draw one variant as a review would; return why it fails, or None.
+    """Draw variants as a review would, within the probe's time budget; return why not, or None.
 
-    Any exception is a reason: whatever an uploaded card makes the engine raise must come back
-    to the instructor as a message, not as a server error.
+    The probe is the one of every card writer (``knowledge.template_probe``); this adds the
+    parameter names the template draws when the constraints name others.
     """
     try:
-        from compute.templates import generate, parameter_names
+        from compute.templates import parameter_names
+        from knowledge.template_probe import template_problem
     except ImportError:
         return None
-    try:
-        generate(template, 0, version=version, constraints=constraints or None)
-    except Exception as exc:  # reported to the author, see the docstring
-        unknown = sorted(set(constraints or {}) - set(parameter_names(template, version)))
-        if unknown:
-            known = ", ".join(parameter_names(template, version))
-            return f"the template has no parameter {', '.join(unknown)} (it draws: {known})"
-        return f"the template cannot draw a variant: {exc}"
-    return None
+    problem = template_problem(template, version, constraints or None)
+    if problem is None:
+        return None
+    unknown = sorted(set(constraints or {}) - set(parameter_names(template, version)))
+    if unknown:
+        known = ", ".join(parameter_names(template, version))
+        return f"the template has no parameter {', '.join(unknown)} (it draws: {known})"
+    return problem
 
 
 def check_numeric(
