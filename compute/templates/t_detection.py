@@ -94,6 +94,8 @@ class DetectionMatchTpFp(Template):
     def sample(self, draw: Draw) -> Params:
         """Draw 2-3 separated objects and 4-5 detections around them, some duplicates."""
         n_gt = draw.pick("objects", (2, 3))
+        if not 1 <= n_gt <= 5:
+            raise ValueError(f"objects must be from 1 to 5, got {n_gt}")
         gts: list[Box] = []
         for k in range(n_gt):
             x0 = 20 + 160 * k + draw.free(0, 30)
@@ -122,11 +124,14 @@ class DetectionMatchTpFp(Template):
             if s not in scores:
                 scores.append(s)
         iou = boxes.box_iou(dets, gts).tolist()
+        t = draw.pick("threshold", (0.5, 0.5, 0.6))
+        if not 0.1 <= t <= 0.9:
+            raise ValueError(f"threshold must be from 0.1 to 0.9, got {t}")
         return {
             "gts": tuple(gts),
             "dets": tuple(dets),
             "scores": tuple(scores),
-            "t": draw.pick("threshold", (0.5, 0.5, 0.6)),
+            "t": t,
             "_iou": iou,
         }
 
@@ -205,6 +210,8 @@ def _ranked(draw: Draw) -> Params:
     """Draw a ranked list of 5-9 detections (TP/FP) for 3-9 GT objects of one class."""
     n_gt = draw.integer("objects", 3, 9)
     n_det = draw.integer("detections", 5, 9)
+    if not (2 <= n_gt <= 50 and 3 <= n_det <= 30):
+        raise ValueError("objects must be from 2 to 50 and detections from 3 to 30")
     n_tp = draw.free(2, min(n_gt, n_det - 1))
     slots = sorted(range(n_det), key=lambda _: draw.uniform())[:n_tp]
     flags = tuple("TP" if i in slots else "FP" for i in range(n_det))
@@ -589,6 +596,8 @@ class DetectionAp50VsAp5095(Template):
     def sample(self, draw: Draw) -> Params:
         """Draw 3-5 IoUs (two decimals), sorted high to low."""
         n = draw.integer("objects", 3, 5)
+        if not 1 <= n <= 10:
+            raise ValueError(f"objects must be from 1 to 10, got {n}")
         ious = sorted((round(0.4 + 0.01 * draw.free(0, 58), 2) for _ in range(n)), reverse=True)
         if draw.uniform() < 0.5:
             ious[draw.index(n)] = round(0.5 + 0.05 * draw.free(1, 8), 2)  # on a threshold
@@ -680,6 +689,8 @@ class DetectionMapClasses(Template):
     def sample(self, draw: Draw) -> Params:
         """Draw 4-5 classes with instance counts, AP50 and AP; sometimes one class is absent."""
         k = draw.integer("classes", 4, 5)
+        if not 2 <= k <= len(self._NAMES):
+            raise ValueError(f"classes must be from 2 to {len(self._NAMES)}, got {k}")
         gts: list[int] = []
         ap50: list[float | None] = []
         ap: list[float | None] = []
@@ -938,6 +949,8 @@ class DetectionSsdDefaultBoxes(Template):
         maps = draw.pick(
             "maps", ((38, 19, 10, 5, 3, 1), (64, 32, 16, 8, 4, 2, 1), (40, 20, 10, 5, 3, 1))
         )
+        if not 1 <= len(maps) <= 10 or not all(1 <= f <= 100 for f in maps):
+            raise ValueError("maps must list 1 to 10 feature-map sides from 1 to 100")
         if maps == (38, 19, 10, 5, 3, 1) and draw.uniform() < 0.4:
             ratios: tuple[int, ...] = (1, 2, 2, 2, 1, 1)  # SSD300's own: 8,732 boxes
         else:

@@ -49,13 +49,22 @@ def _table(p: Params) -> tuple[str, str]:
     return zh, en
 
 
+def _checked_counts(p: Params) -> Params:
+    """Return ``p`` after checking its counts can make a question (constraints may set them)."""
+    if p["tp"] < 1 or min(p["fp"], p["fn"], p.get("tn", 1)) < 1:
+        raise ValueError("TP, FP, FN and TN must each be at least 1")
+    return p
+
+
 def _counts(draw: Draw) -> Params:
-    return {
-        "tp": draw.integer("tp", 5, 90),
-        "fp": draw.integer("fp", 1, 60),
-        "fn": draw.integer("fn", 1, 60),
-        "tn": draw.integer("tn", 10, 300),
-    }
+    return _checked_counts(
+        {
+            "tp": draw.integer("tp", 5, 90),
+            "fp": draw.integer("fp", 1, 60),
+            "fn": draw.integer("fn", 1, 60),
+            "tn": draw.integer("tn", 10, 300),
+        }
+    )
 
 
 def _frac(a: int, b: int) -> str:
@@ -192,6 +201,7 @@ class MetricsF1(Template):
         tp = draw.integer("tp", 5, 90)
         fp = draw.integer("fp", 1, 70)
         fn = draw.integer("fn", 1, 70)
+        _checked_counts({"tp": tp, "fp": fp, "fn": fn})
         return {"tp": tp, "fp": fp, "fn": fn, "_p": tp / (tp + fp), "_r": tp / (tp + fn)}
 
     def answer(self, p: Params) -> Value:
@@ -265,6 +275,9 @@ class MetricsFbeta(Template):
         fp = draw.integer("fp", 1, 70)
         fn = draw.integer("fn", 1, 70)
         beta = draw.pick("beta", (0.5, 2, 2))
+        _checked_counts({"tp": tp, "fp": fp, "fn": fn})
+        if not 0.1 <= beta <= 10 or beta == 1:
+            raise ValueError(f"beta must be from 0.1 to 10 and not 1 (that is F1), got {beta}")
         return {
             "tp": tp,
             "fp": fp,
@@ -350,6 +363,8 @@ class MetricsAccuracyImbalance(Template):
         """Draw a rare positive class and a classifier that misses some of it."""
         pos = draw.integer("positives", 10, 60)
         neg = draw.integer("negatives", 300, 1500)
+        if pos < 4 or neg < 40:
+            raise ValueError("need at least 4 positives and 40 negatives")
         tp = draw.free(2, pos - 2)
         fp = draw.free(3, neg // 10)
         return {"tp": tp, "fn": pos - tp, "fp": fp, "tn": neg - fp}
@@ -521,11 +536,10 @@ class MetricsConfusionMatrix(Template):
             tuple(draw.free(20, 90) if i == j else draw.free(0, 25) for j in range(3))
             for i in range(3)
         )
-        return {
-            "m": m,
-            "c": draw.integer("c", 0, 2),
-            "asked": draw.pick("asked", ("precision", "recall")),
-        }
+        c = draw.integer("c", 0, 2)
+        if c not in (0, 1, 2):
+            raise ValueError(f"the class must be 0, 1 or 2, got {c}")
+        return {"m": m, "c": c, "asked": draw.pick("asked", ("precision", "recall"))}
 
     def answer(self, p: Params) -> Value:
         """Return the class's ``metrics.precision_score`` or ``recall_score`` (average=None)."""
@@ -627,6 +641,8 @@ class MetricsRocAuc(Template):
         """Draw 2-4 positives and 2-4 negatives with one-decimal scores, sometimes tied."""
         n_pos = draw.integer("positives", 2, 4)
         n_neg = draw.integer("negatives", 2, 4)
+        if not (1 <= n_pos <= 20 and 1 <= n_neg <= 20):
+            raise ValueError("positives and negatives must each be from 1 to 20")
         pool = [round(0.05 + 0.1 * k, 2) for k in range(10)]
         # A useful classifier: positives take the higher of two draws, negatives the lower.
         scores = [pool[max(draw.index(10), draw.index(10))] for _ in range(n_pos)]
@@ -722,6 +738,8 @@ class MetricsAveragePrecision(Template):
     def sample(self, draw: Draw) -> Params:
         """Draw 6-8 ranked items with 2-4 positives, scores descending."""
         n = draw.integer("items", 6, 8)
+        if not 4 <= n <= 10:
+            raise ValueError(f"items must be from 4 to 10, got {n}")
         n_pos = draw.free(2, 4)
         positions = sorted(range(n), key=lambda _: draw.uniform())[:n_pos]
         labels = tuple(int(i in positions) for i in range(n))
