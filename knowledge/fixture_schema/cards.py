@@ -18,7 +18,7 @@ from .checking import (
     show,
 )
 from .limits import FieldLimits
-from .templates import TemplateLookup, check_numeric, default_template_lookup
+from .templates import ProbeTimer, TemplateLookup, check_numeric, default_template_lookup
 
 __all__ = ["KIND_FIELDS", "normalize_card", "validate_cards"]
 
@@ -75,6 +75,7 @@ def validate_cards(
     errors: list[FixtureError] = []
     uuids: set[str] = set()
     slugs: set[str] = set()
+    timer = ProbeTimer()
     for index, (name, card) in enumerate(cards):
         check = Checker(errors, name, _card_label(card, index), limits=limits)
         if not isinstance(card, Mapping):
@@ -85,7 +86,9 @@ def validate_cards(
             check.error(path, message)
         if problems:
             continue  # the checks below assume values a database can hold
-        _validate_card(card, check, bank_slugs, topic_slugs, section_ids, template_exists, strict)
+        _validate_card(
+            card, check, bank_slugs, topic_slugs, section_ids, template_exists, strict, timer
+        )
         card_uuid, slug = card.get("uuid"), card.get("slug")
         if isinstance(card_uuid, str):
             if card_uuid in uuids:
@@ -106,6 +109,7 @@ def _validate_card(
     sections: set[str],
     template_exists: TemplateLookup | None,
     strict: bool,
+    timer: ProbeTimer,
 ) -> None:
     limits = check.limits
     kind = card.get("kind")
@@ -171,7 +175,7 @@ def _validate_card(
     elif kind == "mcq":
         _validate_options(card.get("options"), check)
     elif kind == "numeric":
-        check_numeric(card, check, template_exists)
+        check_numeric(card, check, template_exists, timer)
 
 
 def _validate_key_points(points: Any, check: Checker) -> None:

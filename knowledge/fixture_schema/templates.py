@@ -9,12 +9,13 @@ template cannot make a question is refused before a learner meets it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .checking import Checker, show
 
-__all__ = ["TemplateLookup", "check_numeric", "default_template_lookup"]
+__all__ = ["ProbeTimer", "TemplateLookup", "check_numeric", "default_template_lookup"]
 
 TemplateLookup = Callable[[str], bool]
 
@@ -78,7 +79,21 @@ def _constraints_shape(constraints: Any, check: Checker) -> bool:
     return ok
 
 
-def _probe(template: str, version: int, constraints: Mapping[str, Any] | None) -> str | None:
+class ProbeTimer:
+    """Stop probing once one card's probe has run out of its time budget.
+
+    Each probe may take up to the probe's budget; an upload of many cards with pathological
+    constraints would otherwise hold a request for that budget times the number of cards. After
+    the first timeout the remaining numeric cards are reported as not checked.
+    """
+
+    def __init__(self) -> None:
+        self.timed_out: str | None = None  # the card whose probe ran out of time
+
+
+def _probe(
+    template: str, version: int, constraints: Mapping[str, Any] | None, timer: ProbeTimer, card: str
+) -> str | None:
     """Draw variants as a review would, within the probe's time budget; return why not, or None.
 
     The probe is the one of every card writer (``knowledge.template_probe``); this adds the
@@ -86,10 +101,18 @@ def _probe(template: str, version: int, constraints: Mapping[str, Any] | None) -
     """
     try:
         from compute.templates import parameter_names
-        from knowledge.template_probe import template_problem
+        from knowledge.template_probe import PROBE_BUDGET_SECONDS, template_problem
     except ImportError:
         return None
+    if timer.timed_out is not None:
+        return (
+            f"not checked: the template check of {timer.timed_out} ran out of time first; "
+            "fix that card, then upload again"
+        )
+    started = time.monotonic()
     problem = template_problem(template, version, constraints or None)
+    if time.monotonic() - started >= PROBE_BUDGET_SECONDS:
+        timer.timed_out = card
     if problem is None:
         return None
     unknown = sorted(set(constraints or {}) - set(parameter_names(template, version)))
@@ -100,7 +123,10 @@ def _probe(template: str, version: int, constraints: Mapping[str, Any] | None) -
 
 
 def check_numeric(
-    card: Mapping[str, Any], check: Checker, template_exists: TemplateLookup | None
+    card: Mapping[str, Any],
+    check: Checker,
+    template_exists: TemplateLookup | None,
+    timer: ProbeTimer,
 ) -> None:
     """Check ``template``, ``template_version`` and ``constraints`` of a numeric card."""
     limits = check.limits
@@ -134,6 +160,6 @@ def check_numeric(
     except UnknownTemplate as exc:
         check.error("template_version", str(exc))
         return
-    problem = _probe(template, version, constraints)
+    problem = _probe(template, version, constraints, timer, check.card)
     if problem:
         check.error("constraints" if constraints else "template_version", problem)

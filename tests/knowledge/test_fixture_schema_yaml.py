@@ -203,3 +203,40 @@ def test_a_valid_numeric_card_passes() -> None:
         )
         == []
     )
+
+
+def test_after_one_probe_runs_out_of_time_the_rest_are_not_probed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Twenty slow cards cost one probe budget, not twenty."""
+    import knowledge.template_probe
+
+    monkeypatch.setattr(knowledge.template_probe, "PROBE_BUDGET_SECONDS", 0.05)
+    cards = [
+        (
+            "up.yaml",
+            {
+                **NUMERIC,
+                "uuid": f"00000000-0000-4000-8000-{i:012d}",
+                "slug": f"slow-{i}",
+                "template": "norm.l1_l2",
+                # Long vectors make every draw slow; each differs, so no answer is remembered.
+                "constraints": {"vector": [[1] * 50 + [i]]},
+            },
+        )
+        for i in range(20)
+    ]
+    started = time.perf_counter()
+
+    errors = validate_cards(
+        cards,
+        bank_slugs={"dl-cv-interview"},
+        topic_slugs={"cnn"},
+        section_ids={"000:1"},
+        limits=DEFAULT_LIMITS,
+    )
+
+    assert time.perf_counter() - started < 2.0
+    assert [e.card for e in errors] == [f"slow-{i}" for i in range(20)]
+    assert "too expensive" in errors[0].message
+    assert all("not checked" in e.message and "slow-0" in e.message for e in errors[1:])
