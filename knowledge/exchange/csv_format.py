@@ -22,6 +22,8 @@ from typing import Any
 
 from knowledge.fixture_schema import FixtureError
 
+from .uploads import MAX_UPLOAD_CARDS
+
 __all__ = ["CSV_COLUMNS", "csv_to_items"]
 
 CSV_COLUMNS = (
@@ -46,7 +48,6 @@ CSV_COLUMNS = (
     "options_en",
 )
 REQUIRED = ("slug", "kind", "bank", "topic", "question_zh", "question_en", "answer_zh", "answer_en")
-MAX_ROWS = 5000
 
 
 def _split(value: str, sep: str) -> list[str]:
@@ -113,8 +114,8 @@ def csv_to_items(text: str, *, name: str) -> tuple[list[dict[str, Any]], list[Fi
         if errors:
             return [], errors
         for number, row in enumerate(reader, start=2):
-            if number - 1 > MAX_ROWS:
-                errors.append(FixtureError(name, "", "", f"more than {MAX_ROWS} rows"))
+            if number - 1 > MAX_UPLOAD_CARDS:
+                errors.append(FixtureError(name, "", "", f"more than {MAX_UPLOAD_CARDS:,} rows"))
                 break
             label = f"row {number}"
             if None in row:

@@ -17,11 +17,13 @@ from knowledge.fixture_schema import (
 from knowledge.models import Card
 from knowledge.services import card_snapshot
 
-__all__ = ["MAX_CARDS", "UPLOAD_YAML_LIMITS", "cards_to_fixture_yaml", "fixture_yaml_to_items"]
+from .uploads import MAX_UPLOAD_CARDS
 
-MAX_CARDS = 5000
-# A card is a few dozen nodes and at most seven levels deep (checks' arguments go a little deeper).
-UPLOAD_YAML_LIMITS = YamlLimits(max_depth=16, max_nodes=200_000)
+__all__ = ["UPLOAD_YAML_LIMITS", "cards_to_fixture_yaml", "fixture_yaml_to_items"]
+
+# A card is about a hundred nodes and at most seven levels deep (checks' arguments go a little
+# deeper); building the objects of a YAML document costs about 10 us a node.
+UPLOAD_YAML_LIMITS = YamlLimits(max_depth=16, max_nodes=150 * MAX_UPLOAD_CARDS)
 
 
 def cards_to_fixture_yaml(cards: Iterable[Card]) -> bytes:
@@ -45,8 +47,10 @@ def fixture_yaml_to_items(
         return [], [FixtureError(name, "", "", f"invalid YAML: {exc}")]
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         return [], [FixtureError(name, "", "", "must be a YAML list of cards (mappings)")]
-    if len(data) > MAX_CARDS:
+    if len(data) > MAX_UPLOAD_CARDS:
         return [], [
-            FixtureError(name, "", "", f"holds {len(data):,} cards; the limit is {MAX_CARDS:,}")
+            FixtureError(
+                name, "", "", f"holds {len(data):,} cards; the limit is {MAX_UPLOAD_CARDS:,}"
+            )
         ]
     return data, []

@@ -30,12 +30,12 @@ from knowledge.fixture_schema.checking import show
 from knowledge.models import Card
 from knowledge.rendering import render_markdown
 
+from .uploads import MAX_UPLOAD_CARDS
 from .variants import numeric_variants
 
 __all__ = ["MOODLE_VARIANTS", "cards_to_moodle_xml", "moodle_xml_to_items"]
 
 MOODLE_VARIANTS = 5
-MAX_QUESTIONS = 5000
 
 
 # Characters XML 1.0 cannot hold at all (even escaped); a text containing them would make the
@@ -293,8 +293,8 @@ def moodle_xml_to_items(
     items: list[dict[str, Any]] = []
     errors: list[FixtureError] = []
     questions = [q for q in root.findall("question") if q.get("type") != "category"]
-    if len(questions) > MAX_QUESTIONS:
-        return [], [FixtureError(name, "", "", f"more than {MAX_QUESTIONS} questions")]
+    if len(questions) > MAX_UPLOAD_CARDS:
+        return [], [FixtureError(name, "", "", f"more than {MAX_UPLOAD_CARDS:,} questions")]
     for number, question in enumerate(questions, start=1):
         qtype = question.get("type", "")
         title = _plain(question.find("name"))[:200] or f"question {number}"

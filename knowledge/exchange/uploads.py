@@ -17,11 +17,20 @@ from django.conf import settings
 
 from knowledge.fixture_schema import FixtureError
 
-__all__ = ["ImportFormat", "UploadRejected", "read_upload_text", "upload_read_cards"]
+__all__ = [
+    "MAX_UPLOAD_CARDS",
+    "ImportFormat",
+    "UploadRejected",
+    "read_upload_text",
+    "upload_read_cards",
+]
 
 ImportFormat = Literal["fixture", "csv", "moodle"]
 # Shown in messages and stored in revision notes; a browser may send a name of any length.
 MAX_NAME = 100
+# Cards one upload may hold, whatever the format: reading and validating this many takes about a
+# second, so a refusal comes back quickly; a bigger bank is imported in parts.
+MAX_UPLOAD_CARDS = 1000
 
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -6,6 +6,7 @@ with a message, writes nothing, and is timed; the longest time is printed (run w
 
 from __future__ import annotations
 
+import copy
 import io
 import sqlite3
 import tempfile
@@ -22,6 +23,7 @@ from django.test import Client
 from django.urls import reverse
 
 from knowledge.exchange import cards_to_apkg, cards_to_moodle_xml
+from knowledge.exchange.uploads import MAX_UPLOAD_CARDS
 from knowledge.fixture_schema import field_limits
 from knowledge.fixture_schema.limits import DEFAULT_LIMITS
 from knowledge.models import Bank, Card, CardRevision, Tag, Topic
@@ -277,3 +279,61 @@ def test_moodle_export_is_well_formed_and_its_html_sanitized(hostile_cards: list
         assert html_problems(text) == []
     plain = [a for a in root.iter("answer") if a.get("format") == "plain_text"]
     assert plain  # typed answers travel as plain text, which Moodle escapes when shown
+
+
+def _many_yaml() -> bytes:
+    """As many cards as an upload may hold, every one a duplicate of the first."""
+    cards = [copy.deepcopy(CONCEPT) for _ in range(MAX_UPLOAD_CARDS)]  # copies: no YAML aliases
+    return yaml.safe_dump(cards, allow_unicode=True).encode()
+
+
+def _many_csv() -> bytes:
+    header = "slug,kind,bank,topic,question_zh,question_en,answer_zh,answer_en,key_points_zh,key_points_en\n"
+    row = "card-{0},concept,my-bank,no-such-topic,问？,Q?,答。,A.,点,point\n"
+    return (header + "".join(row.format(i) for i in range(MAX_UPLOAD_CARDS))).encode()
+
+
+def _many_moodle() -> bytes:
+    question = MOODLE_BAD_FRACTION.split(b"<quiz>")[1].split(b"</quiz>")[0]
+    return b"<quiz>" + question * MAX_UPLOAD_CARDS + b"</quiz>"
+
+
+@pytest.mark.parametrize(
+    ("upload", "fmt", "phrase"),
+    [
+        (_many_yaml(), "fixture", "duplicate"),
+        (_many_csv(), "csv", "unknown topic"),
+        (_many_moodle(), "moodle", "fraction"),
+    ],
+    ids=["fixture", "csv", "moodle"],
+)
+def test_the_largest_uploads_allowed_are_refused_quickly(
+    instructor_client: Client, upload: bytes, fmt: str, phrase: str
+) -> None:
+    form: dict[str, Any] = {"format": fmt, "file": SimpleUploadedFile("bank.txt", upload)}
+    if fmt == "moodle":
+        form.update(bank=Bank.objects.get().pk, topic=Topic.objects.get().pk)
+
+    started = time.perf_counter()
+    response = instructor_client.post(reverse("admin:knowledge_card_import"), form)
+    elapsed = time.perf_counter() - started
+
+    print(
+        f"\n{MAX_UPLOAD_CARDS} {fmt} cards ({len(upload):,} bytes) refused in {elapsed * 1000:.0f} ms"
+    )
+    assert response.status_code in (200, 400)
+    assert phrase in response.content.decode()
+    assert Card.objects.count() == 0
+    assert elapsed < REJECTION_SECONDS
+
+
+def test_one_card_more_than_allowed_is_refused_before_validation(instructor_client: Client) -> None:
+    cards = [copy.deepcopy(CONCEPT) for _ in range(MAX_UPLOAD_CARDS + 1)]
+    upload = yaml.safe_dump(cards, allow_unicode=True).encode()
+
+    response = instructor_client.post(
+        reverse("admin:knowledge_card_import"),
+        {"format": "fixture", "file": SimpleUploadedFile("bank.yaml", upload)},
+    )
+
+    assert f"the limit is {MAX_UPLOAD_CARDS:,}" in response.content.decode()
