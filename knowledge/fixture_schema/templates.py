@@ -111,10 +111,10 @@ def _probe(
         )
     started = time.monotonic()
     problem = template_problem(template, version, constraints or None)
-    if time.monotonic() - started >= PROBE_BUDGET_SECONDS:
-        timer.timed_out = card
     if problem is None:
         return None
+    if time.monotonic() - started >= PROBE_BUDGET_SECONDS:
+        timer.timed_out = card  # a problem found only when the budget was spent: a timeout
     unknown = sorted(set(constraints or {}) - set(parameter_names(template, version)))
     if unknown:
         known = ", ".join(parameter_names(template, version))

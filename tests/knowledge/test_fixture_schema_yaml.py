@@ -208,25 +208,26 @@ def test_a_valid_numeric_card_passes() -> None:
 def test_after_one_probe_runs_out_of_time_the_rest_are_not_probed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Twenty slow cards cost one probe budget, not twenty."""
-    import knowledge.template_probe
+    """Twenty cards whose probes would each spend the budget cost one budget, not twenty.
 
-    monkeypatch.setattr(knowledge.template_probe, "PROBE_BUDGET_SECONDS", 0.05)
+    Which real constraints are slow changes with the engine, so the probe here stands in for
+    one that spends its whole budget, as ``template_probe`` does when a draw is too slow.
+    """
+    import knowledge.template_probe as probe
+
+    calls: list[str] = []
+
+    def spends_the_budget(template_id: str, version: int | None, constraints: Any) -> str:
+        calls.append(template_id)
+        time.sleep(probe.PROBE_BUDGET_SECONDS)  # stands for a draw that does not finish
+        return "the constraints are too expensive: narrow the values"
+
+    monkeypatch.setattr(probe, "PROBE_BUDGET_SECONDS", 0.02)
+    monkeypatch.setattr(probe, "template_problem", spends_the_budget)
     cards = [
-        (
-            "up.yaml",
-            {
-                **NUMERIC,
-                "uuid": f"00000000-0000-4000-8000-{i:012d}",
-                "slug": f"slow-{i}",
-                "template": "norm.l1_l2",
-                # Long vectors make every draw slow; each differs, so no answer is remembered.
-                "constraints": {"vector": [[1] * 50 + [i]]},
-            },
-        )
+        ("up.yaml", {**NUMERIC, "uuid": f"00000000-0000-4000-8000-{i:012d}", "slug": f"slow-{i}"})
         for i in range(20)
     ]
-    started = time.perf_counter()
 
     errors = validate_cards(
         cards,
@@ -236,7 +237,7 @@ def test_after_one_probe_runs_out_of_time_the_rest_are_not_probed(
         limits=DEFAULT_LIMITS,
     )
 
-    assert time.perf_counter() - started < 2.0
+    assert len(calls) == 1
     assert [e.card for e in errors] == [f"slow-{i}" for i in range(20)]
     assert "too expensive" in errors[0].message
     assert all("not checked" in e.message and "slow-0" in e.message for e in errors[1:])
