@@ -72,7 +72,8 @@ def _concept_yaml(**changes: Any) -> bytes:
 
 def _nested_block_yaml(size: int) -> bytes:
     """Block mappings nested as deep as ``size`` bytes allow (the 20-100 KB upload of the issue)."""
-    lines, depth = [], 0
+    lines: list[str] = []
+    depth = 0
     while sum(len(line) for line in lines) < size:
         lines.append("  " * depth + f"k{depth}:\n")
         depth += 1
@@ -237,7 +238,7 @@ def hostile_cards() -> list[Card]:
             question_zh=f"问 {XSS}",
             answer_en=f"[a](javascript:alert(4) '$t$') {XSS}",
             answer_zh=f"答 {XSS}",
-            **({"template_version": 1} if kind == "numeric" else {}),
+            **({"template_version": 1} if kind == "numeric" else {}),  # type: ignore[arg-type]
         )
         card.sections.add(factories.section("000", f"1{SHORT_XSS}"))
         card.tags.add(Tag.objects.create(slug=f"t-{kind} {SHORT_XSS}"))

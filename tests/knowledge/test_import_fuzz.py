@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from knowledge.exchange import (
     BankImportError,
+    ImportFormat,
     UploadRejected,
     cards_import_file,
     cards_to_moodle_xml,
@@ -57,7 +58,7 @@ def _real_cards() -> list[dict[str, Any]]:
     cards: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for _file, card in read_bank(FIXTURES).cards:
-        kind = card.get("kind")
+        kind = str(card.get("kind"))
         if seen.get(kind, 0) >= 4:
             continue
         seen[kind] = seen.get(kind, 0) + 1
@@ -80,7 +81,7 @@ def _counts() -> tuple[int, ...]:
     )
 
 
-def _assert_answered(upload: bytes, *, fmt: str, user: User, **where: str) -> None:
+def _assert_answered(upload: bytes, *, fmt: ImportFormat, user: User, **where: str) -> None:
     """Import ``upload``; assert a refusal with messages and no write, or a complete import."""
     before = _counts()
     try:
@@ -104,7 +105,9 @@ def _assert_answered(upload: bytes, *, fmt: str, user: User, **where: str) -> No
         pass
 
 
-def _assert_imported_completely(upload: bytes, *, fmt: str, report: Any, **where: str) -> None:
+def _assert_imported_completely(
+    upload: bytes, *, fmt: ImportFormat, report: Any, **where: str
+) -> None:
     items, errors = upload_read_cards(upload, fmt=fmt, name="fuzz", **where)
     assert not errors
     assert report.created + report.updated + report.unchanged == len(items)
@@ -230,7 +233,7 @@ def _parent(card: Any, path: tuple[Any, ...]) -> Any:
 @st.composite
 def mutated_card(draw: st.DrawFn) -> dict[str, Any]:
     """A real card with one to three mutations."""
-    card = copy.deepcopy(draw(st.sampled_from(REAL_CARDS)))
+    card: dict[str, Any] = copy.deepcopy(draw(st.sampled_from(REAL_CARDS)))
     for _ in range(draw(st.integers(1, 3))):
         paths = list(_paths(card))
         operation = draw(st.sampled_from(["replace", "replace", "delete", "add", "constraints"]))
@@ -240,7 +243,8 @@ def mutated_card(draw: st.DrawFn) -> dict[str, Any]:
             continue
         # Half the mutations hit a top-level field: that is where most types are checked.
         top = [path for path in paths if len(path) == 1]
-        path = draw(st.sampled_from(top if top and draw(st.booleans()) else paths))
+        on_top: bool = draw(st.booleans())
+        path = draw(st.sampled_from(top if top and on_top else paths))
         parent = _parent(card, path)
         if operation == "replace":
             parent[path[-1]] = draw(HOSTILE)
@@ -443,7 +447,8 @@ def moodle_upload(draw: st.DrawFn, exported: bytes) -> bytes:
                     st.sampled_from(["multichoice", "truefalse", "shortanswer", "essay", "cloze"])
                 ),
             )
-    return ET.tostring(root, encoding="utf-8")
+    xml: bytes = ET.tostring(root, encoding="utf-8")
+    return xml
 
 
 @FUZZ
