@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 CARD_KINDS = ("concept", "mcq", "numeric")
-STATUSES = ("draft", "published")
+STATUSES = ("draft", "published", "archived")
 LANGUAGES = ("zh", "en")
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
