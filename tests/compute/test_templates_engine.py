@@ -119,10 +119,10 @@ def test_constraint_values_of_the_wrong_type_are_invalid_constraints(
 def test_pathological_constraints_fail_fast(
     template_id: str, constraints: dict[str, list[Any]]
 ) -> None:
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: other processes on a busy machine do not count
     with pytest.raises(InvalidConstraints, match=r"out of range|longer|no valid variant|items"):
         generate(template_id, 3, constraints=constraints)
-    assert time.perf_counter() - start < 0.2
+    assert time.thread_time() - start < 0.2
 
 
 def _extremes(default: Any) -> list[Any]:
@@ -142,14 +142,14 @@ def test_no_constraint_value_makes_generate_slow_or_raise_anything_else() -> Non
         for name, default in names.items():
             for value in _extremes(default):
                 for seed in (0, 1):
-                    start = time.perf_counter()
+                    start = time.thread_time()
                     try:
                         v = generate(t.id, seed, version=t.version, constraints={name: [value]})
                     except InvalidConstraints as exc:
                         assert str(exc)
                     else:
                         assert grade(v.key, v.answer_text).correct
-                    took = time.perf_counter() - start
+                    took = time.thread_time() - start
                     slowest = max(slowest, (took, f"{t.id} {name}={value!r:.40}"))
     assert slowest[0] < 0.5, slowest
 
