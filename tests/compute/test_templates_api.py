@@ -121,13 +121,13 @@ def test_feedback_language() -> None:
     r = grade("conv.output_size", 1, 2, "abc", lang="zh")
     assert r.message == r.format_error.zh if r.format_error else False
     with pytest.raises(ValueError, match="lang"):
-        grade("conv.output_size", 1, 2, "3", lang="fr")  # type: ignore[arg-type]
+        grade("conv.output_size", 1, 2, "3", lang="fr")  # type: ignore[call-overload]
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "3", True])
 def test_bad_seeds_are_rejected(seed: object) -> None:
     with pytest.raises(ValueError, match="seed"):
-        generate("conv.output_size", seed)  # type: ignore[arg-type]
+        generate("conv.output_size", seed)  # type: ignore[call-overload]
 
 
 def test_wrong_tuple_arity_is_a_format_error_naming_the_count() -> None:
@@ -289,11 +289,11 @@ def test_conv_output_shape_matches_compute_conv2d_output_shape() -> None:
 
 def test_missing_or_numeric_responses() -> None:
     v = generate("conv.output_size", 12)
-    r = grade("conv.output_size", 1, 12, None)  # type: ignore[arg-type]
+    r = grade("conv.output_size", 1, 12, None)  # type: ignore[call-overload]
     assert r.format_error is not None and not r.counts_as_attempt
     assert grade("conv.output_size", 1, 12, v.answer).correct  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        grade("conv.output_size", 1, 12, [1])  # type: ignore[arg-type]
+        grade("conv.output_size", 1, 12, [1])  # type: ignore[call-overload]
 
 
 def test_partial_credit_is_awarded_for_a_layout_slip() -> None:
