@@ -50,7 +50,11 @@ def _bank_owner() -> Any:
         owner = user_model(username=settings.BANK_OWNER, is_staff=True)
         owner.set_unusable_password()
         owner.save()
-    owner.groups.add(instructors_group_ensure(), curators_group_ensure())
+    groups = [instructors_group_ensure(), curators_group_ensure()]
+    present = set(owner.groups.values_list("id", flat=True))
+    missing = [group for group in groups if group.pk not in present]
+    if missing:  # an unchanged load writes nothing, not even an ignored insert
+        owner.groups.add(*missing)
     return owner
 
 
