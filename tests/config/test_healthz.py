@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from config import health
@@ -72,6 +72,17 @@ def test_head_answers_with_the_status_code_and_no_body(client: Client, redis_url
     worker_heartbeat_record(worker="w@host")
 
     response = client.head("/healthz")
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+@pytest.mark.django_db
+def test_head_response_itself_carries_no_body(rf: RequestFactory, redis_url: str) -> None:
+    # The test client strips HEAD bodies on its own; the view must not send one to gunicorn.
+    worker_heartbeat_record(worker="w@host")
+
+    response = health.healthz(rf.head("/healthz"))
 
     assert response.status_code == 200
     assert response.content == b""
