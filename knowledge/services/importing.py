@@ -19,16 +19,15 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from ..fixture_schema import BankData, FixtureError, normalize_card, validate_bank_data
 from ..models import Bank, Card, Source, SourceSection, Topic
-from .cards import (
+from .card_content import (
     CardInput,
     KeyPointInput,
     OptionInput,
-    _resolved,
-    _write,
-    card_problems,
     card_snapshot,
     template_latest_version,
 )
+from .card_rules import card_problems, resolved
+from .cards import write
 from .common import Actor, CardConflict
 
 __all__ = [
@@ -258,9 +257,9 @@ def cards_import(
     try:
         with transaction.atomic():
             for item, card, card_input in plan:
-                written = _write(
+                written = write(
                     card=card,
-                    data=_resolved(card_input, card),
+                    data=resolved(card_input, card),
                     user=user,
                     note=note or f"imported from {name}",
                     card_uuid=item["uuid"],

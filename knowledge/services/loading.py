@@ -23,7 +23,8 @@ from django.db import DatabaseError, IntegrityError, models, transaction
 
 from ..fixture_schema import FixtureError, read_bank, validate_bank_data
 from ..models import Bank, Card, Source, SourceSection, Topic
-from .cards import _resolved, _write, card_problems, card_snapshot
+from .card_rules import card_problems, resolved
+from .cards import card_snapshot, write
 from .common import CardConflict, content_digest
 from .groups import curators_group_ensure, instructors_group_ensure
 from .importing import CardLookup, LoadReport, card_input_from_item, card_item_canonical
@@ -313,9 +314,9 @@ def _load_cards(
         plan.append((item, card, data))
     with transaction.atomic():
         for item, card, data in plan:
-            _write(
+            write(
                 card=card,
-                data=_resolved(data, card),
+                data=resolved(data, card),
                 user=None,
                 note=LOADER_NOTE,
                 card_uuid=item["uuid"],

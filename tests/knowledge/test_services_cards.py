@@ -55,9 +55,7 @@ def test_publishing_a_card_writes_version_1_with_what_learners_see(bank: Bank) -
         {"key_points": [services.KeyPointInput("步幅", "stride", ["步幅"], ["stride"])]},
     ],
 )
-def test_a_change_learners_see_writes_the_next_version(
-    bank: Bank, change: dict[str, Any]
-) -> None:
+def test_a_change_learners_see_writes_the_next_version(bank: Bank, change: dict[str, Any]) -> None:
     card = factories.card(bank)
 
     card = _update(card, **change)

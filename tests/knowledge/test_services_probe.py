@@ -10,8 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from knowledge import services, template_probe
+from knowledge import template_probe
 from knowledge.models import Card, Tag
+from knowledge.services import card_rules
 
 from . import factories
 from .templates_for_tests import register_blocking
@@ -104,7 +105,7 @@ def test_every_writer_uses_the_same_probe(monkeypatch: pytest.MonkeyPatch, db: N
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services.cards, "template_problem", spy)
+    monkeypatch.setattr(card_rules, "template_problem", spy)
     bank = factories.bank(factories.instructor())
 
     factories.card(bank, kind="numeric", constraints={"kernel": [3]})
