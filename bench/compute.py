@@ -304,7 +304,10 @@ def load_renderer() -> tuple[Callable[[str], str], str]:
     """Return the Markdown renderer the service uses, or plain ``markdown`` (and say which)."""
     rendering, err = optional_import("knowledge.rendering")
     if rendering is not None and hasattr(rendering, "render_markdown"):
-        return rendering.render_markdown, "knowledge.rendering.render_markdown (markdown-it-py + nh3)"
+        return (
+            rendering.render_markdown,
+            "knowledge.rendering.render_markdown (markdown-it-py + nh3)",
+        )
     md, md_err = optional_import("markdown")
     if md is not None:
         return md.markdown, f"markdown.markdown only ({err}; no math stashing, no sanitizing)"

@@ -426,11 +426,12 @@ class CardAdmin(admin.ModelAdmin[Card]):
         if raw_seed:
             try:
                 seed = int(raw_seed)
-                if seed < 0:
+                # Seeds are stored in a signed 64-bit column; the engine refuses larger ones.
+                if not 0 <= seed < 2**63:
                     raise ValueError
                 seeds = [seed]
             except ValueError:
-                error = "The seed must be a whole number, 0 or more."
+                error = "The seed must be a whole number from 0 to 2**63 - 1."
         variants = []
         if not error:
             from compute.templates import InvalidConstraints, UnknownTemplate

@@ -146,7 +146,7 @@ def test_seed_field_reproduces_exactly_one_variant(
     assert answers(content) == [escape(generate(numeric_card.template_id, 42).answer_text)]
 
 
-@pytest.mark.parametrize("seed", ["abc", "-3", "1.5"])
+@pytest.mark.parametrize("seed", ["abc", "-3", "1.5", str(2**63), "9" * 5000])
 def test_a_seed_that_is_not_a_whole_number_shows_an_error_not_a_500(
     admin_client: Client, numeric_card: Card, seed: str
 ) -> None:
@@ -156,7 +156,7 @@ def test_a_seed_that_is_not_a_whole_number_shows_an_error_not_a_500(
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert "The seed must be a whole number, 0 or more." in content
+    assert "The seed must be a whole number from 0 to 2**63 - 1." in content
     assert 'class="module variant"' not in content
 
 
