@@ -11,7 +11,12 @@ The REST API and the web UI call these functions and nothing else, so each rule 
   a retried upload return the first attempt;
 * :func:`attempt_grade` (the ``quizzes.grade_attempt`` task) grades the attempt, writes the
   review and the card's new state, exactly once however often the task is delivered;
-* :func:`attempt_wait` returns the graded attempt within a timeout.
+* :func:`attempt_wait` returns the graded attempt within a timeout;
+* :func:`study_prefetch` and :func:`attempts_sync` are the offline pair: items handed out to be
+  answered without a network, and their answers uploaded later in a batch, in any order;
+  grading applies a card's reviews in ``reviewed_at`` order whatever order they arrive in
+  (:func:`review_log_resequence`);
+* :func:`misconception_remediate` brings the cards linked to a learner's misconception forward.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from compute.templates import ParseError, UnknownTemplate, VariantKey, generate, grade
-from knowledge.models import Bank, Card, CardVersion
+from knowledge.models import Bank, Card, CardVersion, MisconceptionLink
 from ops.outbox import outbox_claim, outbox_enqueue
 
 from . import grading
@@ -42,6 +48,7 @@ from .models import (
     BankSubscription,
     CardState,
     IssuedItem,
+    Remediation,
     ReviewLog,
     ReviewUndo,
     StudySettings,
@@ -50,9 +57,12 @@ from .scheduling import (
     LEECH_LAPSES,
     MemoryState,
     Rating,
+    ReviewEvent,
+    State,
     UndoConflictError,
     leech_reached,
     preview_intervals,
+    replay,
     review_undo,
     schedule_review,
 )
@@ -64,6 +74,7 @@ from .selectors import (
     learner_parameters,
     next_due_at,
     pending_attempt_card_ids,
+    remediations_pending,
     reviews_today,
     siblings_shown_today,
     study_day,
@@ -73,12 +84,19 @@ from .selectors import (
 
 __all__ = [
     "ISSUE_TTL",
+    "MAX_PREFETCH",
+    "MAX_SYNC_BATCH",
+    "OFFLINE_ISSUE_TTL",
+    "OFFLINE_UPLOAD_GRACE",
+    "Resequenced",
     "Scheduled",
     "StudyDone",
     "StudyItem",
+    "SyncResult",
     "attempt_grade",
     "attempt_submit",
     "attempt_wait",
+    "attempts_sync",
     "bank_subscribe",
     "bank_unsubscribe",
     "card_state_bury",
@@ -87,7 +105,9 @@ __all__ = [
     "card_state_undo",
     "issued_item_token",
     "misconception_remediate",
+    "review_log_resequence",
     "study_next",
+    "study_prefetch",
     "study_settings_update",
 ]
 
@@ -96,6 +116,14 @@ logger = logging.getLogger(__name__)
 # How long a handed-out item may be answered: long enough for a learner who leaves the tab open
 # over lunch, short enough that a leaked token is soon worthless.
 ISSUE_TTL = timedelta(hours=12)
+# Offline items (study_prefetch): a learner may answer them for a week without a network, and
+# upload an answer given in that week for a week more (reviewed_at before the item's expiry).
+# The token's signature is checked against the longest of these; the item row holds the rest.
+OFFLINE_ISSUE_TTL = timedelta(days=7)
+OFFLINE_UPLOAD_GRACE = timedelta(days=7)
+TOKEN_MAX_AGE = OFFLINE_ISSUE_TTL + OFFLINE_UPLOAD_GRACE
+MAX_PREFETCH = 200
+MAX_SYNC_BATCH = 500
 TOKEN_SALT = "quizzes.issued-item"
 # How many due (and new) candidates are read per "next item": enough to skip the siblings of
 # today's cards without a second round trip, few enough to stay cheap with 100,000 states.
@@ -230,7 +258,7 @@ def _token_payload(token: str, *, check_age: bool) -> dict[str, Any]:
         raise StudyError("The item token is missing or malformed.", code="token_invalid")
     try:
         if check_age:
-            payload = signing.loads(token, salt=TOKEN_SALT, max_age=ISSUE_TTL)
+            payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
         else:
             payload = signing.loads(token, salt=TOKEN_SALT)
     except signing.SignatureExpired:
@@ -268,7 +296,13 @@ def _fuzz_key(learner_id: Any, card_id: Any) -> str:
 
 
 def _issue(
-    *, learner: Any, card: Card, state: CardState | None, prefs: StudySettings, now: datetime
+    *,
+    learner: Any,
+    card: Card,
+    state: CardState | None,
+    prefs: StudySettings,
+    now: datetime,
+    offline: bool = False,
 ) -> StudyItem | None:
     """Record and return the item for ``card``; None if its content cannot be shown."""
     version = CardVersion.objects.filter(card=card, version=card.version).first()
@@ -306,7 +340,8 @@ def _issue(
         card_version=version,
         variant_key=key_data,
         issued_at=now,
-        expires_at=now + ISSUE_TTL,
+        expires_at=now + (OFFLINE_ISSUE_TTL if offline else ISSUE_TTL),
+        offline=offline,
     )
     memory = card_state_memory(state, now=now)
     return StudyItem(
@@ -329,40 +364,42 @@ def _issue(
     )
 
 
-def study_next(*, learner: Any, now: datetime) -> StudyItem | StudyDone:
-    """Return the learner's next card to study at ``now``, or why there is none.
+@dataclass(frozen=True)
+class _Candidates:
+    """What "next item" would hand out, in order, and the day's counts it was chosen under."""
 
-    Order: due cards (most overdue first; review-phase cards only while today's review limit
-    lasts, cards in learning steps always), then new cards while today's new-card limit lasts.
-    "Today" is the learner's study day (time zone and day-start hour). A card whose sibling
-    (same template, same source section, or the same sibling key) was reviewed today is held
-    back while any other card is available. Suspended and buried cards, and cards whose last
-    answer is still being graded, never come.
-    """
-    prefs = study_settings_get(learner=learner)
+    pairs: list[tuple[Card, CardState | None]]
+    remedial: int  # how many of ``pairs`` (at the front) are pending remediations
+    bank_ids: list[int]
+    done_today: dict[str, int]
+
+
+def _study_candidates(
+    *, learner: Any, prefs: StudySettings, now: datetime, limit: int
+) -> _Candidates:
+    """Return the learner's cards to study at ``now`` in the order "next item" serves them."""
     bank_ids = subscribed_bank_ids(learner=learner)
     day = study_day(prefs=prefs, now=now)
     done_today = reviews_today(learner=learner, day=day)
     if not bank_ids:
-        return StudyDone(
-            reason="no_subscriptions",
-            next_due=None,
-            new_today=done_today["new"],
-            reviews_today=done_today["review"],
-        )
+        return _Candidates(pairs=[], remedial=0, bank_ids=[], done_today=done_today)
     grading_now = pending_attempt_card_ids(learner=learner)
+    remedial = remediations_pending(
+        learner=learner, bank_ids=bank_ids, exclude_card_ids=grading_now, limit=limit
+    )
+    skip = grading_now | {card.pk for card, _state in remedial}
     due = card_states_due(
         learner=learner,
         bank_ids=bank_ids,
         now=now,
         include_review_phase=done_today["review"] < prefs.reviews_per_day,
-        exclude_card_ids=grading_now,
-        limit=CANDIDATES,
+        exclude_card_ids=skip,
+        limit=limit,
     )
     new: list[Card] = []
     if done_today["new"] < prefs.new_per_day:
         new = cards_new_for_learner(
-            learner=learner, bank_ids=bank_ids, exclude_card_ids=grading_now, limit=CANDIDATES
+            learner=learner, bank_ids=bank_ids, exclude_card_ids=skip, limit=limit
         )
     shown = siblings_shown_today(learner=learner, day=day)
 
@@ -373,16 +410,85 @@ def study_next(*, learner: Any, now: datetime) -> StudyItem | StudyDone:
     candidates += [(card, None) for card in new]
     free = [pair for pair in candidates if not buried(pair[0])]
     held = [pair for pair in candidates if buried(pair[0])]
-    for card, state in free + held:
+    return _Candidates(
+        pairs=list(remedial) + free + held,
+        remedial=len(remedial),
+        bank_ids=bank_ids,
+        done_today=done_today,
+    )
+
+
+def study_next(*, learner: Any, now: datetime) -> StudyItem | StudyDone:
+    """Return the learner's next card to study at ``now``, or why there is none.
+
+    Order: cards brought forward by a misconception (:func:`misconception_remediate`), oldest
+    first and whatever the daily limits (the learner's own mistake asked for them; their review
+    still counts towards the day's new or review count); then due cards (most overdue first;
+    review-phase cards only while today's review limit lasts, cards in learning steps always),
+    then new cards while today's new-card limit lasts. "Today" is the learner's study day (time
+    zone and day-start hour). A card whose sibling (same template, same source section, or the
+    same sibling key) was reviewed today is held back while any other card is available.
+    Suspended and buried cards, and cards whose last answer is still being graded, never come.
+    """
+    prefs = study_settings_get(learner=learner)
+    found = _study_candidates(learner=learner, prefs=prefs, now=now, limit=CANDIDATES)
+    if not found.bank_ids:
+        return StudyDone(
+            reason="no_subscriptions",
+            next_due=None,
+            new_today=found.done_today["new"],
+            reviews_today=found.done_today["review"],
+        )
+    for card, state in found.pairs:
         item = _issue(learner=learner, card=card, state=state, prefs=prefs, now=now)
         if item is not None:
             return item
     return StudyDone(
         reason="done_for_today",
-        next_due=next_due_at(learner=learner, bank_ids=bank_ids),
-        new_today=done_today["new"],
-        reviews_today=done_today["review"],
+        next_due=next_due_at(learner=learner, bank_ids=found.bank_ids),
+        new_today=found.done_today["new"],
+        reviews_today=found.done_today["review"],
     )
+
+
+def study_prefetch(*, learner: Any, now: datetime, limit: int) -> list[StudyItem]:
+    """Hand out up to ``limit`` items to answer offline; return them in study order.
+
+    The cards are those :func:`study_next` would serve at ``now``, in its order (remediations,
+    due cards, new cards), one item per card, within what is left of today's review and
+    new-card limits. Each item may be answered for ``OFFLINE_ISSUE_TTL`` (7 days) and its answer
+    uploaded with :func:`attempts_sync` for ``OFFLINE_UPLOAD_GRACE`` more. An item is answered
+    once: a card the learner wants to review twice offline (a lapse, then its relearning step)
+    needs a second item, from a second prefetch; items never answered simply expire. Each
+    device prefetches its own items, so two devices may review the same card; both reviews are
+    kept and applied in ``reviewed_at`` order. Raise StudyError(limit_invalid) for a ``limit``
+    outside 1..MAX_PREFETCH.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PREFETCH:
+        raise StudyError(
+            f"limit must be an integer from 1 to {MAX_PREFETCH}.", code="limit_invalid"
+        )
+    prefs = study_settings_get(learner=learner)
+    found = _study_candidates(learner=learner, prefs=prefs, now=now, limit=limit)
+    review_room = max(0, prefs.reviews_per_day - found.done_today["review"])
+    new_room = max(0, prefs.new_per_day - found.done_today["new"])
+    items: list[StudyItem] = []
+    for index, (card, state) in enumerate(found.pairs):
+        if len(items) >= limit:
+            break
+        if index >= found.remedial:  # remediations come whatever the limits
+            if state is None:
+                if new_room <= 0:
+                    continue
+                new_room -= 1
+            elif state.state == int(State.Review):
+                if review_room <= 0:
+                    continue
+                review_room -= 1
+        item = _issue(learner=learner, card=card, state=state, prefs=prefs, now=now, offline=True)
+        if item is not None:
+            items.append(item)
+    return items
 
 
 # --- Submitting ------------------------------------------------------------------------------
@@ -491,7 +597,34 @@ def attempt_submit(
     the commit. Raise StudyError for a bad token (``token_*``), an item already answered, a
     response of the wrong shape, or an impossible ``reviewed_at``.
     """
-    now = now or timezone.now()
+    attempt, _created = _attempt_store(
+        learner=learner,
+        token=token,
+        response=response,
+        client_id=client_id,
+        reviewed_at=reviewed_at,
+        duration_ms=duration_ms,
+        now=now or timezone.now(),
+    )
+    return attempt
+
+
+def _attempt_store(
+    *,
+    learner: Any,
+    token: str,
+    response: Any,
+    client_id: uuid.UUID | str,
+    reviewed_at: datetime,
+    duration_ms: int,
+    now: datetime,
+) -> tuple[Attempt, bool]:
+    """The one write path of answers (attempt_submit, attempts_sync): return (attempt, created).
+
+    ``reviewed_at`` must lie between the item's issue (less the clock skew) and ``now`` (plus
+    it), however long ago that was, and before the item expired; an item is accepted until it
+    expires, an offline item's answer until ``OFFLINE_UPLOAD_GRACE`` after that.
+    """
     try:
         attempt_id = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
     except ValueError:
@@ -507,7 +640,7 @@ def attempt_submit(
     if existing is not None:
         # A retry: compare before the token's age, so a late retry still gets its attempt.
         payload = _token_payload(token, check_age=False)
-        return _same_submission(
+        same = _same_submission(
             existing,
             learner=learner,
             issued_id=payload["i"],
@@ -515,6 +648,7 @@ def attempt_submit(
             reviewed_at=reviewed_at,
             duration_ms=duration_ms,
         )
+        return same, False
 
     payload = _token_payload(token, check_age=True)
     if payload["l"] != learner.pk:
@@ -538,7 +672,8 @@ def attempt_submit(
             code="token_wrong_card_version",
             status_code=409,
         )
-    if now >= item.expires_at:
+    upload_until = item.expires_at + (OFFLINE_UPLOAD_GRACE if item.offline else timedelta(0))
+    if now >= upload_until or reviewed_at >= item.expires_at:
         raise StudyError(
             "This item has expired; ask for the next item again.", code="token_expired"
         )
@@ -557,7 +692,7 @@ def attempt_submit(
         if not claimed:
             again = Attempt.objects.filter(pk=attempt_id).first()
             if again is not None:
-                return _same_submission(
+                same = _same_submission(
                     again,
                     learner=learner,
                     issued_id=item.pk.hex,
@@ -565,6 +700,7 @@ def attempt_submit(
                     reviewed_at=reviewed_at,
                     duration_ms=duration_ms,
                 )
+                return same, False
             raise StudyError(
                 "This item was already answered; ask for the next item.",
                 code="already_answered",
@@ -590,7 +726,98 @@ def attempt_submit(
                 status_code=409,
             ) from None
         outbox_enqueue(instance=attempt)
-    return attempt
+    return attempt, True
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What became of one answer of an offline batch."""
+
+    client_id: str
+    status: str  # "accepted", "duplicate" (already stored: not counted again) or "error"
+    code: str = ""  # the StudyError code of an error
+    message: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "client_id": self.client_id,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+SYNC_FIELDS = {"token", "response", "client_id", "reviewed_at", "duration_ms"}
+
+
+def _sync_fields(raw: Any) -> dict[str, Any]:
+    """Return one batch entry's fields (``reviewed_at`` parsed); raise StudyError if malformed."""
+    if not isinstance(raw, dict) or set(raw) != SYNC_FIELDS:
+        raise StudyError(
+            f"Each answer is an object with exactly: {', '.join(sorted(SYNC_FIELDS))}.",
+            code="response_invalid",
+        )
+    fields = dict(raw)
+    at = fields["reviewed_at"]
+    if isinstance(at, str):
+        try:
+            parsed = parse_datetime(at)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise StudyError("reviewed_at is not an ISO 8601 time.", code="reviewed_at_invalid")
+        fields["reviewed_at"] = parsed
+    return fields
+
+
+def attempts_sync(*, learner: Any, items: Any, now: datetime) -> list[SyncResult]:
+    """Store a batch of answers made offline; return one result per entry, in the batch's order.
+
+    Each entry is ``{token, response, client_id, reviewed_at, duration_ms}`` (``reviewed_at``
+    an aware datetime or ISO 8601 text) and goes through the same checks and write path as
+    :func:`attempt_submit`, in a savepoint of its own: a bad entry is reported as an error with
+    its StudyError code and the others are still stored. Entries may come in any order and may
+    repeat an earlier, partial upload: a client id already stored with the same answer is a
+    ``duplicate``, recorded once. Entries are stored (and their grading enqueued) in
+    ``reviewed_at`` order, and grading applies each card's reviews in that order whatever
+    order they are graded in (:func:`review_log_resequence`). Raise StudyError(batch_invalid)
+    when ``items`` is not a list of at most ``MAX_SYNC_BATCH`` entries.
+    """
+    if not isinstance(items, list) or len(items) > MAX_SYNC_BATCH:
+        raise StudyError(
+            f"The batch must be a list of at most {MAX_SYNC_BATCH} answers.", code="batch_invalid"
+        )
+    results: list[SyncResult | None] = [None] * len(items)
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    for index, raw in enumerate(items):
+        try:
+            parsed.append((index, _sync_fields(raw)))
+        except StudyError as exc:
+            client_id = raw.get("client_id") if isinstance(raw, dict) else None
+            results[index] = SyncResult(
+                client_id=str(client_id or ""), status="error", code=exc.code, message=str(exc)
+            )
+
+    def order(entry: tuple[int, dict[str, Any]]) -> tuple[int, float, int]:
+        at = entry[1]["reviewed_at"]
+        if isinstance(at, datetime) and timezone.is_aware(at):
+            return (0, at.timestamp(), entry[0])
+        return (1, 0.0, entry[0])  # rejected by the write path below
+
+    for index, fields in sorted(parsed, key=order):
+        try:
+            with transaction.atomic():
+                _attempt, created = _attempt_store(learner=learner, now=now, **fields)
+        except StudyError as exc:
+            results[index] = SyncResult(
+                client_id=str(fields["client_id"]), status="error", code=exc.code, message=str(exc)
+            )
+        else:
+            results[index] = SyncResult(
+                client_id=str(fields["client_id"]),
+                status="accepted" if created else "duplicate",
+            )
+    return [result for result in results if result is not None]
 
 
 # --- Grading ---------------------------------------------------------------------------------
@@ -598,13 +825,53 @@ def attempt_submit(
 
 def misconception_remediate(
     *, learner: Any, misconception_id: str, template_id: str, now: datetime
-) -> None:
-    """Bring the concept cards that teach ``misconception_id`` forward (due now, once).
+) -> list[Remediation]:
+    """Bring the cards that teach ``misconception_id`` of ``template_id`` forward, once.
 
-    A hook, deliberately empty: the links from misconceptions to concept cards are not in the
-    knowledge app yet. The misconception is already logged on the review for statistics.
+    The cards are those the bank's misconception links name (``knowledge.MisconceptionLink``)
+    that are published, in a bank the learner studies and not suspended by the learner. Each
+    gets a pending :class:`Remediation` (created at ``now``), which :func:`study_next` serves
+    before anything else and the card's next review consumes; the card's memory state is not
+    touched, so the log still replays exactly. A card with a remediation still pending is not
+    pushed again. Return the remediations created (none for an unlinked misconception). The
+    misconception itself is logged on the review by the caller.
     """
-    return None
+    links = MisconceptionLink.objects.filter(
+        template_id=template_id,
+        misconception_id=misconception_id,
+        card__status=Card.Status.PUBLISHED,
+        card__bank_id__in=subscribed_bank_ids(learner=learner),
+    ).order_by("position", "id")
+    card_ids = list(dict.fromkeys(links.values_list("card_id", flat=True)))
+    if not card_ids:
+        return []
+    skip = set(
+        CardState.objects.filter(learner=learner, card_id__in=card_ids, suspended=True).values_list(
+            "card_id", flat=True
+        )
+    ) | set(
+        Remediation.objects.filter(
+            learner=learner, card_id__in=card_ids, consumed_at__isnull=True
+        ).values_list("card_id", flat=True)
+    )
+    created: list[Remediation] = []
+    for card_id in card_ids:
+        if card_id in skip:
+            continue
+        try:
+            with transaction.atomic():  # another grading may have pushed it a moment ago
+                created.append(
+                    Remediation.objects.create(
+                        learner=learner,
+                        card_id=card_id,
+                        template_id=template_id,
+                        misconception_id=misconception_id,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            continue
+    return created
 
 
 @dataclass(frozen=True)
@@ -670,10 +937,6 @@ def _grade_concept(attempt: Attempt) -> _Outcome:
     )
 
 
-class _OutOfOrder(Exception):
-    """A review older than the card's last one (offline sync will order these first)."""
-
-
 @dataclass(frozen=True)
 class Scheduled:
     before: MemoryState
@@ -689,12 +952,14 @@ def card_state_schedule(
 
     Call inside a transaction: the state row is locked, stepped with ``schedule_review`` (the
     learner's parameters and retention, fuzz keyed by learner and card), saved, and flagged as
-    a leech (suspended too if the learner chose so) on the lapse that makes it one.
+    a leech (suspended too if the learner chose so) on the lapse that makes it one. Raise
+    ValueError for a review older than the card's last one: those are inserted in order by
+    :func:`attempt_grade` and :func:`review_log_resequence`.
     """
     stored = CardState.objects.select_for_update().filter(learner=learner, card=card).first()
     before = card_state_memory(stored, now=reviewed_at)
     if before.last_review is not None and reviewed_at < before.last_review:
-        raise _OutOfOrder
+        raise ValueError("the review is older than the card's last one: resequence instead")
     after, _ = schedule_review(
         state=before,
         rating=rating,
@@ -712,6 +977,96 @@ def card_state_schedule(
             state.suspended = True
     state.save()
     return Scheduled(before=before, after=after, state=state, leech_now=leech_now)
+
+
+@dataclass(frozen=True)
+class Resequenced:
+    state: CardState | None  # None: no review of the card is left (it is new)
+    rewritten: int  # reviews whose derived columns were rewritten
+    leech_now: bool
+
+
+DERIVED_COLUMNS = ("state_before", "state_after", "due", "phase_before")
+
+
+def _replay_card(
+    *, learner: Any, card: Card, prefs: StudySettings, reviews: list[tuple[Rating, datetime]]
+) -> list[tuple[MemoryState, MemoryState]]:
+    """Return (state before, state after) of each review, replayed in the given order."""
+    if not reviews:
+        return []
+    afters = replay(
+        reviews=[ReviewEvent(rating=rating, reviewed_at=at) for rating, at in reviews],
+        parameters=learner_parameters(prefs=prefs),
+        desired_retention=prefs.desired_retention,
+        fuzz_key=_fuzz_key(learner.pk, card.pk),
+    )
+    befores = [MemoryState.new(now=reviews[0][1]), *afters[:-1]]
+    return list(zip(befores, afters, strict=True))
+
+
+def review_log_resequence(
+    *,
+    learner: Any,
+    card: Card,
+    prefs: StudySettings | None = None,
+    since: datetime | None = None,
+) -> Resequenced:
+    """Recompute the learner's state of ``card`` from the review log, in review-time order.
+
+    The learner's reviews of the card that were not undone are replayed in (``reviewed_at``,
+    id) order with the learner's current parameters and retention (``scheduling.replay``).
+    The log's facts (rating, response, score, misconception, times, client id, card version,
+    variant) are never touched; its derived columns (``state_before``, ``state_after``,
+    ``due``, ``phase_before``) are what the review did in that order, so each review whose
+    stored values differ is rewritten by a queryset update of those columns only (the model's
+    ``save`` refuses any change). The card's state row then holds the last review's
+    ``state_after``, so :func:`card_state_undo` still undoes exactly the last review. A review
+    at or after ``since`` that is the lapse making the card a leech flags it (and suspends it,
+    if the learner chose so), as it would have online. Call inside a transaction: the state
+    row is locked. Undone reviews keep their columns: they are out of the card's history.
+    """
+    prefs = prefs or study_settings_get(learner=learner)
+    stored = CardState.objects.select_for_update().filter(learner=learner, card=card).first()
+    reviews = list(
+        ReviewLog.objects.filter(learner=learner, card=card, undo__isnull=True)
+        .order_by("reviewed_at", "id")
+        .only("id", "rating", "reviewed_at", *DERIVED_COLUMNS)
+    )
+    steps = _replay_card(
+        learner=learner,
+        card=card,
+        prefs=prefs,
+        reviews=[(Rating(review.rating), review.reviewed_at) for review in reviews],
+    )
+    rewritten = 0
+    leech_now = False
+    for review, (before, after) in zip(reviews, steps, strict=True):
+        derived = {
+            "state_before": before.to_dict(),
+            "state_after": after.to_dict(),
+            "due": after.due,
+            "phase_before": 0 if before.is_new else int(before.state),
+        }
+        if any(getattr(review, name) != value for name, value in derived.items()):
+            ReviewLog.objects.filter(pk=review.pk).update(**derived)
+            rewritten += 1
+        if since is not None and review.reviewed_at >= since:
+            leech_now = leech_now or leech_reached(
+                before=before, after=after, threshold=LEECH_LAPSES
+            )
+    if not steps:
+        if stored is not None:
+            stored.delete()
+        return Resequenced(state=None, rewritten=rewritten, leech_now=False)
+    state = stored or CardState(learner=learner, card=card)
+    _memory_store(state, steps[-1][1])
+    if leech_now:
+        state.leech = True
+        if prefs.leech_action == StudySettings.LeechAction.SUSPEND:
+            state.suspended = True
+    state.save()
+    return Resequenced(state=state, rewritten=rewritten, leech_now=leech_now)
 
 
 def _memory_store(state: CardState, memory: MemoryState) -> None:
@@ -763,6 +1118,31 @@ def card_state_undo(*, learner: Any, card: Card, now: datetime) -> CardState | N
         return stored
 
 
+def _review_write(
+    attempt: Attempt, outcome: _Outcome, before: MemoryState, after: MemoryState
+) -> ReviewLog:
+    """Append the attempt's review to the log: its facts, and what it did to the card."""
+    assert outcome.rating is not None  # a format error writes no review
+    return ReviewLog.objects.create(
+        attempt=attempt,
+        learner=attempt.learner,
+        card=attempt.issued.card,
+        card_version=attempt.card_version,
+        variant_key=attempt.issued.variant_key,
+        response=attempt.response,
+        score=min(max(outcome.score, 0.0), 1.0),
+        misconception=outcome.misconception,
+        rating=int(outcome.rating),
+        phase_before=0 if before.is_new else int(before.state),
+        elapsed_ms=attempt.duration_ms,
+        reviewed_at=attempt.reviewed_at,
+        client_id=attempt.pk,
+        state_before=before.to_dict(),
+        state_after=after.to_dict(),
+        due=after.due,
+    )
+
+
 def _finish(attempt: Attempt, *, status: str, result: dict[str, Any], now: datetime) -> Attempt:
     attempt.status = status
     attempt.result = result
@@ -776,7 +1156,13 @@ def attempt_grade(*, attempt_id: uuid.UUID | str, now: datetime) -> Attempt | No
 
     Runs in one transaction on the attempt claimed from the outbox: a second delivery finds it
     no longer pending and returns it unchanged. An unreadable numeric answer becomes a format
-    error (no review; the item may be answered again). Return the attempt (None if unknown).
+    error (no review; the item may be answered again). A review older than the card's latest
+    (uploaded late from offline, or from another device) is inserted in ``reviewed_at`` order
+    and the card's history replayed (:func:`review_log_resequence`); the attempt's result then
+    says ``out_of_order``. The review consumes the card's pending remediation; a wrong numeric
+    answer with a misconception brings its linked cards forward. Return the attempt (None if
+    unknown). The result of an attempt graded earlier is what the learner was told then; the
+    log and the card state are what a later out-of-order review makes of them.
     """
     with transaction.atomic():
         attempt = outbox_claim(model=Attempt, pk=attempt_id)
@@ -816,44 +1202,39 @@ def attempt_grade(*, attempt_id: uuid.UUID | str, now: datetime) -> Attempt | No
             )
 
         reviewed_at = attempt.reviewed_at
-        try:
+        rating = outcome.rating
+        stored = CardState.objects.select_for_update().filter(learner=learner, card=card).first()
+        in_order = stored is None or stored.last_review is None or reviewed_at >= stored.last_review
+        extra: dict[str, Any] = {}
+        if in_order:
             scheduled = card_state_schedule(
+                learner=learner, card=card, rating=rating, reviewed_at=reviewed_at, prefs=prefs
+            )
+            review = _review_write(attempt, outcome, scheduled.before, scheduled.after)
+            state: CardState | None = scheduled.state
+        else:
+            # An older review arrived late (offline, or from another device): place it in
+            # time order and replay the card's history from it.
+            earlier = ReviewLog.objects.filter(
+                learner=learner, card=card, undo__isnull=True, reviewed_at__lte=reviewed_at
+            ).order_by("reviewed_at", "id")
+            steps = _replay_card(
                 learner=learner,
                 card=card,
-                rating=outcome.rating,
-                reviewed_at=reviewed_at,
                 prefs=prefs,
+                reviews=[(Rating(r), at) for r, at in earlier.values_list("rating", "reviewed_at")]
+                + [(rating, reviewed_at)],
             )
-        except _OutOfOrder:
-            return _finish(
-                attempt,
-                status=Attempt.Status.FAILED,
-                result={
-                    "error": "reviewed_at is earlier than the card's last review",
-                    "code": "out_of_order",
-                },
-                now=now,
+            review = _review_write(attempt, outcome, *steps[-1])
+            redone = review_log_resequence(
+                learner=learner, card=card, prefs=prefs, since=reviewed_at
             )
-        before, after, state = scheduled.before, scheduled.after, scheduled.state
-        due = after.due
-        ReviewLog.objects.create(
-            attempt=attempt,
-            learner=learner,
-            card=card,
-            card_version=attempt.card_version,
-            variant_key=attempt.issued.variant_key,
-            response=attempt.response,
-            score=min(max(outcome.score, 0.0), 1.0),
-            misconception=outcome.misconception,
-            rating=int(outcome.rating),
-            phase_before=0 if before.is_new else int(before.state),
-            elapsed_ms=attempt.duration_ms,
-            reviewed_at=reviewed_at,
-            client_id=attempt.pk,
-            state_before=before.to_dict(),
-            state_after=after.to_dict(),
-            due=due,
-        )
+            state = redone.state
+            extra = {"out_of_order": True, "reviews_rewritten": redone.rewritten}
+        due = review.due
+        Remediation.objects.filter(
+            learner=learner, card=card, consumed_at__isnull=True, created_at__lte=reviewed_at
+        ).update(consumed_at=now, review=review)
         if outcome.misconception:
             misconception_remediate(
                 learner=learner,
@@ -868,12 +1249,13 @@ def attempt_grade(*, attempt_id: uuid.UUID | str, now: datetime) -> Attempt | No
                 "kind": kind,
                 **outcome.result,
                 "score": outcome.score,
-                "rating": int(outcome.rating),
-                "rating_name": RATING_NAMES[outcome.rating],
+                "rating": int(rating),
+                "rating_name": RATING_NAMES[rating],
                 "due": due.isoformat(),
                 "interval_seconds": int((due - reviewed_at).total_seconds()),
-                "leech": state.leech,
-                "suspended": state.suspended,
+                "leech": bool(state and state.leech),
+                "suspended": bool(state and state.suspended),
+                **extra,
             },
             now=now,
         )
