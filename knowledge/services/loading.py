@@ -155,7 +155,7 @@ def _links_wanted(data: BankData) -> tuple[dict[LinkKey, list[str]], list[Fixtur
     """Return the links file's links as card UUIDs, or the problems that stop the load.
 
     A fixtures folder without a links file has no links. A slug that names no card of the
-    fixtures is an error here; ``validate_bank`` checks the rest (kinds, statuses, templates).
+    fixtures or of the database is an error here; ``validate_bank`` checks the rest (kinds, statuses, templates).
     """
     if not (Path(data.root) / LINKS_FILE).is_file():
         return {}, []
@@ -168,6 +168,10 @@ def _links_wanted(data: BankData) -> tuple[dict[LinkKey, list[str]], list[Fixtur
         for _file, item in data.cards
         if isinstance(item, Mapping) and "slug" in item and "uuid" in item
     }
+    absent = {slug for slugs in links.values() for slug in slugs if slug not in uuids}
+    if absent:  # cards dropped from the fixtures are kept in the database, and may be linked
+        for slug, card_uuid in Card.objects.filter(slug__in=absent).values_list("slug", "uuid"):
+            uuids[slug] = str(card_uuid)
     errors = [
         FixtureError(
             LINKS_FILE, "", f"{template}.{misconception}", f"no card has the slug {slug!r}"
