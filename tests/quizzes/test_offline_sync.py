@@ -213,7 +213,8 @@ def test_an_offline_answer_counts_if_given_before_the_item_expired(
 
 
 def test_a_batch_must_be_a_list_of_bounded_length(learner: User, now: datetime) -> None:
-    for bad in ({"token": "x"}, [{}] * 501):
+    bad_batches: list[Any] = [{"token": "x"}, [{}] * 501]
+    for bad in bad_batches:
         with pytest.raises(StudyError) as caught:
             attempts_sync(learner=learner, items=bad, now=now)
         assert caught.value.code == "batch_invalid"

@@ -26,7 +26,10 @@ def stored_links() -> dict[tuple[str, str], list[str]]:
 
 
 def edit_links(root: Path) -> dict[str, dict[str, list[str]]]:
-    return yaml.safe_load((root / LINKS_FILE).read_text(encoding="utf-8"))
+    document: dict[str, dict[str, list[str]]] = yaml.safe_load(
+        (root / LINKS_FILE).read_text(encoding="utf-8")
+    )
+    return document
 
 
 def save_links(root: Path, document: dict[str, dict[str, list[str]]]) -> None:
