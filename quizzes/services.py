@@ -673,7 +673,7 @@ def _attempt_store(
             status_code=409,
         )
     upload_until = item.expires_at + (OFFLINE_UPLOAD_GRACE if item.offline else timedelta(0))
-    if now >= upload_until or reviewed_at >= item.expires_at:
+    if now >= upload_until or reviewed_at >= item.expires_at + CLOCK_SKEW:
         raise StudyError(
             "This item has expired; ask for the next item again.", code="token_expired"
         )
@@ -833,7 +833,8 @@ def misconception_remediate(
     gets a pending :class:`Remediation` (created at ``now``), which :func:`study_next` serves
     before anything else and the card's next review consumes; the card's memory state is not
     touched, so the log still replays exactly. A card with a remediation still pending is not
-    pushed again. Return the remediations created (none for an unlinked misconception). The
+    pushed again, nor one the learner has reviewed since ``now`` (an offline mistake uploaded
+    after the card's later review). Return the remediations created (none for an unlinked misconception). The
     misconception itself is logged on the review by the caller.
     """
     links = MisconceptionLink.objects.filter(
@@ -845,14 +846,22 @@ def misconception_remediate(
     card_ids = list(dict.fromkeys(links.values_list("card_id", flat=True)))
     if not card_ids:
         return []
-    skip = set(
-        CardState.objects.filter(learner=learner, card_id__in=card_ids, suspended=True).values_list(
-            "card_id", flat=True
+    skip = (
+        set(
+            CardState.objects.filter(
+                learner=learner, card_id__in=card_ids, suspended=True
+            ).values_list("card_id", flat=True)
         )
-    ) | set(
-        Remediation.objects.filter(
-            learner=learner, card_id__in=card_ids, consumed_at__isnull=True
-        ).values_list("card_id", flat=True)
+        | set(
+            Remediation.objects.filter(
+                learner=learner, card_id__in=card_ids, consumed_at__isnull=True
+            ).values_list("card_id", flat=True)
+        )
+        | set(
+            ReviewLog.objects.filter(
+                learner=learner, card_id__in=card_ids, reviewed_at__gte=now, undo__isnull=True
+            ).values_list("card_id", flat=True)
+        )
     )
     created: list[Remediation] = []
     for card_id in card_ids:

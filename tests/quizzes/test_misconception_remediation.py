@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,9 +11,11 @@ from django.contrib.auth.models import User
 
 from compute.templates import VariantKey, generate
 from knowledge.models import Bank, Card, MisconceptionLink
-from quizzes.models import Remediation
+from quizzes.models import Remediation, ReviewLog
 from quizzes.services import (
     StudyItem,
+    attempt_grade,
+    attempts_sync,
     card_state_suspend,
     misconception_remediate,
     study_next,
@@ -138,3 +141,36 @@ def test_suspended_unpublished_and_unsubscribed_cards_are_not_pushed(
     )
 
     assert made == []
+
+
+def test_an_offline_mistake_uploaded_after_the_cards_later_review_pushes_nothing(
+    learner: User, study_bank: Bank, now: datetime
+) -> None:
+    factories.numeric(study_bank, difficulty=1)
+    teaching = factories.concept(study_bank, difficulty=5)
+    link(teaching, "forgot_plus_one")
+    numeric_item, concept_item = study_prefetch(learner=learner, now=now, limit=2)
+    upload = now + timedelta(days=1)
+    mistake_at, reread_at = now + timedelta(minutes=5), now + timedelta(minutes=10)
+    concept_entry = {
+        "token": concept_item.token,
+        "response": {"rating": 3},
+        "client_id": str(uuid.uuid4()),
+        "reviewed_at": reread_at,
+        "duration_ms": 20_000,
+    }
+    numeric_entry = {
+        "token": numeric_item.token,
+        "response": {"answer": slip(numeric_item)},
+        "client_id": str(uuid.uuid4()),
+        "reviewed_at": mistake_at,
+        "duration_ms": 5_000,
+    }
+
+    for entry in (concept_entry, numeric_entry):  # the concept review reaches the server first
+        attempts_sync(learner=learner, items=[entry], now=upload)
+        attempt_grade(attempt_id=str(entry["client_id"]), now=upload)
+
+    review = ReviewLog.objects.get(card__kind="numeric")
+    assert review.misconception == "forgot_plus_one"
+    assert not Remediation.objects.exists()

@@ -200,7 +200,7 @@ def test_an_offline_answer_counts_if_given_before_the_item_expired(
         learner=learner,
         items=[
             entry(early, 3, given),  # uploaded three days after the item expired: still counts
-            entry(late, 3, now + OFFLINE_ISSUE_TTL + timedelta(minutes=1)),  # given too late
+            entry(late, 3, now + OFFLINE_ISSUE_TTL + timedelta(minutes=10)),  # given too late
         ],
         now=now + timedelta(days=10),
     )
