@@ -74,7 +74,7 @@ def misconception_remediate(
     gets a pending :class:`Remediation` (created at ``now``), which :func:`study_next` serves
     before anything else and the card's next review consumes; the card's memory state is not
     touched, so the log still replays exactly. A card with a remediation still pending is not
-    pushed again, nor one the learner has reviewed since ``now`` (an offline mistake uploaded
+    pushed again, nor one the learner has reviewed after ``now`` (an offline mistake uploaded
     after the card's later review). Return the remediations created (none for an unlinked misconception). The
     misconception itself is logged on the review by the caller.
     """
@@ -100,7 +100,7 @@ def misconception_remediate(
         )
         | set(
             ReviewLog.objects.filter(
-                learner=learner, card_id__in=card_ids, reviewed_at__gte=now, undo__isnull=True
+                learner=learner, card_id__in=card_ids, reviewed_at__gt=now, undo__isnull=True
             ).values_list("card_id", flat=True)
         )
     )
