@@ -16,6 +16,7 @@ from .models import (
     BankSubscription,
     CardState,
     IssuedItem,
+    Remediation,
     ReviewLog,
     ReviewUndo,
     StudySettings,
@@ -58,8 +59,8 @@ class CardStateAdmin(_ReadOnly):
 
 @admin.register(IssuedItem)
 class IssuedItemAdmin(_ReadOnly):
-    list_display = ["id", "learner", "card", "issued_at", "expires_at", "answered"]
-    list_filter = ["answered"]
+    list_display = ["id", "learner", "card", "issued_at", "expires_at", "answered", "offline"]
+    list_filter = ["answered", "offline"]
     list_select_related = ["learner", "card"]
     search_fields = ["learner__username", "card__slug"]
     raw_id_fields = ["learner", "card", "card_version"]
@@ -89,3 +90,18 @@ class ReviewUndoAdmin(_ReadOnly):
     list_select_related = ["review", "learner"]
     search_fields = ["learner__username"]
     raw_id_fields = ["review", "learner"]
+
+
+@admin.register(Remediation)
+class RemediationAdmin(_ReadOnly):
+    list_display = [
+        "learner",
+        "card",
+        "template_id",
+        "misconception_id",
+        "created_at",
+        "consumed_at",
+    ]
+    list_select_related = ["learner", "card"]
+    search_fields = ["learner__username", "card__slug", "misconception_id"]
+    raw_id_fields = ["learner", "card", "review"]

@@ -21,6 +21,7 @@ __all__ = [
     "BankSubscription",
     "CardState",
     "IssuedItem",
+    "Remediation",
     "ReviewLog",
     "ReviewUndo",
     "StudySettings",
@@ -151,7 +152,9 @@ class IssuedItem(models.Model):
 
     It pins the card version shown and, for a numeric card, the variant key (seed included),
     which never leaves the server. ``answered`` turns True when an attempt is accepted for it,
-    back to False if that attempt was unreadable (a format error may be corrected).
+    back to False if that attempt was unreadable (a format error may be corrected). An
+    ``offline`` item was prefetched to be answered without a network: it lives longer and its
+    answer may be uploaded after it expired, if it was given before (``quizzes.services``).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -167,6 +170,7 @@ class IssuedItem(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     answered = models.BooleanField(default=False)
+    offline = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -310,3 +314,48 @@ class ReviewUndo(models.Model):
 
     def __str__(self) -> str:
         return f"undo of review {self.review_id}"
+
+
+class Remediation(models.Model):
+    """A card brought forward because the learner made a mistake its idea explains.
+
+    Written by ``misconception_remediate`` after a wrong numeric answer whose misconception is
+    linked to the card (``knowledge.MisconceptionLink``); pending until the learner's next
+    review of the card consumes it. At most one pending row per learner and card, so repeating
+    the mistake does not push the card again while it waits.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remediations"
+    )
+    card = models.ForeignKey("knowledge.Card", on_delete=models.CASCADE, related_name="+")
+    template_id = models.CharField(max_length=100)
+    misconception_id = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    review = models.ForeignKey(
+        ReviewLog, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "card"],
+                condition=Q(consumed_at__isnull=True),
+                name="remediation_one_pending_per_card",
+            ),
+            models.CheckConstraint(
+                condition=Q(consumed_at__isnull=True) | Q(review__isnull=False),
+                name="remediation_consumed_by_a_review",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["learner", "created_at"],
+                condition=Q(consumed_at__isnull=True),
+                name="remediation_pending_by_learner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"remediation of {self.card_id} for {self.learner_id} ({self.misconception_id})"
