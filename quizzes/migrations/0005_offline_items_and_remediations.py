@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('knowledge', '0005_misconception_links'),
+        ('knowledge', '0006_misconception_links'),
         ('quizzes', '0004_review_undo'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('knowledge', '0004_card_template_version_required'),
+        ('knowledge', '0005_source_references'),
     ]
 
     operations = [
