@@ -86,6 +86,7 @@ __all__ = [
     "card_state_suspend",
     "card_state_undo",
     "issued_item_token",
+    "item_issue",
     "misconception_remediate",
     "study_next",
     "study_settings_update",
@@ -267,10 +268,10 @@ def _fuzz_key(learner_id: Any, card_id: Any) -> str:
     return f"{learner_id}:{card_id}"
 
 
-def _issue(
+def item_issue(
     *, learner: Any, card: Card, state: CardState | None, prefs: StudySettings, now: datetime
-) -> StudyItem | None:
-    """Record and return the item for ``card``; None if its content cannot be shown."""
+) -> tuple[IssuedItem, StudyItem] | None:
+    """Record the item for ``card`` (a fresh variant if numeric); None if it cannot be shown."""
     version = CardVersion.objects.filter(card=card, version=card.version).first()
     if version is None:
         logger.warning("study: card %s has no version %s to show", card.slug, card.version)
@@ -309,7 +310,7 @@ def _issue(
         expires_at=now + ISSUE_TTL,
     )
     memory = card_state_memory(state, now=now)
-    return StudyItem(
+    return item, StudyItem(
         token=issued_item_token(item),
         expires_at=item.expires_at,
         card_uuid=str(card.uuid),
@@ -374,9 +375,9 @@ def study_next(*, learner: Any, now: datetime) -> StudyItem | StudyDone:
     free = [pair for pair in candidates if not buried(pair[0])]
     held = [pair for pair in candidates if buried(pair[0])]
     for card, state in free + held:
-        item = _issue(learner=learner, card=card, state=state, prefs=prefs, now=now)
-        if item is not None:
-            return item
+        issued = item_issue(learner=learner, card=card, state=state, prefs=prefs, now=now)
+        if issued is not None:
+            return issued[1]
     return StudyDone(
         reason="done_for_today",
         next_due=next_due_at(learner=learner, bank_ids=bank_ids),
