@@ -16,6 +16,8 @@ from .models import (
     BankSubscription,
     CardState,
     IssuedItem,
+    PracticeItem,
+    PracticeSession,
     ReviewLog,
     ReviewUndo,
     StudySettings,
@@ -89,3 +91,28 @@ class ReviewUndoAdmin(_ReadOnly):
     list_select_related = ["review", "learner"]
     search_fields = ["learner__username"]
     raw_id_fields = ["review", "learner"]
+
+
+class PracticeItemInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = PracticeItem
+    fields = ["position", "topic", "issued"]
+    readonly_fields = fields
+    raw_id_fields = ["issued", "topic"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PracticeSession)
+class PracticeSessionAdmin(_ReadOnly):
+    list_display = ["id", "learner", "status", "size", "started_at", "deadline", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["learner"]
+    search_fields = ["id", "learner__username"]
+    raw_id_fields = ["learner"]
+    inlines = [PracticeItemInline]
