@@ -96,7 +96,7 @@ class ReviewUndoAdmin(_ReadOnly):
 class PracticeItemInline(admin.TabularInline):  # type: ignore[type-arg]
     model = PracticeItem
     fields = ["position", "topic", "issued"]
-    readonly_fields = fields
+    readonly_fields = ["position", "topic", "issued"]
     raw_id_fields = ["issued", "topic"]
     extra = 0
     can_delete = False
