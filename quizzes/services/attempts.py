@@ -148,7 +148,8 @@ def attempt_submit(
     StudyError(duplicate_conflict); either way at most one review is ever recorded. The attempt
     is written in the caller's transaction (or its own) and the grading task is sent only after
     the commit. Raise StudyError for a bad token (``token_*``), an item already answered, a
-    response of the wrong shape, or an impossible ``reviewed_at``.
+    response of the wrong shape, an impossible ``reviewed_at``, or a practice item whose session
+    is over (``practice_finished``, ``practice_time_up``).
     """
     attempt, _created = _attempt_store(
         learner=learner,
@@ -219,6 +220,9 @@ def _attempt_store(
             code="token_wrong_learner",
             status_code=403,
         )
+    from ..practice import practice_item_check  # practice.py builds on this package
+
+    practice_item_check(item=item, now=now)
     if item.card_version_id != payload["v"] or item.card.version != item.card_version.version:
         raise StudyError(
             "The card was changed since this item was shown; ask for the next item again.",

@@ -63,6 +63,7 @@ __all__ = [
     "card_state_bury",
     "card_state_suspend",
     "issued_item_token",
+    "item_issue",
     "study_next",
     "study_prefetch",
     "study_settings_update",
@@ -219,7 +220,7 @@ def _preview(
     }
 
 
-def _issue(
+def item_issue(
     *,
     learner: Any,
     card: Card,
@@ -227,8 +228,8 @@ def _issue(
     prefs: StudySettings,
     now: datetime,
     offline: bool = False,
-) -> StudyItem | None:
-    """Record and return the item for ``card``; None if its content cannot be shown."""
+) -> tuple[IssuedItem, StudyItem] | None:
+    """Record the item for ``card`` (a fresh variant if numeric); None if it cannot be shown."""
     version = CardVersion.objects.filter(card=card, version=card.version).first()
     if version is None:
         logger.warning("study: card %s has no version %s to show", card.slug, card.version)
@@ -268,7 +269,7 @@ def _issue(
         offline=offline,
     )
     memory = card_state_memory(state, now=now)
-    return StudyItem(
+    return item, StudyItem(
         token=issued_item_token(item),
         expires_at=item.expires_at,
         card_uuid=str(card.uuid),
@@ -364,9 +365,9 @@ def study_next(*, learner: Any, now: datetime) -> StudyItem | StudyDone:
             reviews_today=found.done_today["review"],
         )
     for card, state in found.pairs:
-        item = _issue(learner=learner, card=card, state=state, prefs=prefs, now=now)
-        if item is not None:
-            return item
+        issued = item_issue(learner=learner, card=card, state=state, prefs=prefs, now=now)
+        if issued is not None:
+            return issued[1]
     return StudyDone(
         reason="done_for_today",
         next_due=next_due_at(learner=learner, bank_ids=found.bank_ids),
@@ -409,7 +410,9 @@ def study_prefetch(*, learner: Any, now: datetime, limit: int) -> list[StudyItem
                 if review_room <= 0:
                     continue
                 review_room -= 1
-        item = _issue(learner=learner, card=card, state=state, prefs=prefs, now=now, offline=True)
-        if item is not None:
-            items.append(item)
+        issued = item_issue(
+            learner=learner, card=card, state=state, prefs=prefs, now=now, offline=True
+        )
+        if issued is not None:
+            items.append(issued[1])
     return items
