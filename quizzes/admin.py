@@ -107,6 +107,8 @@ class RemediationAdmin(_ReadOnly):
     list_select_related = ["learner", "card"]
     search_fields = ["learner__username", "card__slug", "misconception_id"]
     raw_id_fields = ["learner", "card", "review"]
+
+
 class PracticeItemInline(admin.TabularInline):  # type: ignore[type-arg]
     model = PracticeItem
     fields = ["position", "topic", "issued"]
