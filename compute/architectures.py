@@ -76,7 +76,7 @@ def inverted_residual_params(
     k = check_positive_int("kernel_size", kernel_size)
     if not isinstance(count_bn, bool):
         raise ValueError(f"count_bn must be True or False, got {count_bn!r}")
-    hidden = int(round(c_in * t))
+    hidden = c_in * t  # torchvision rounds c_in * t; with an integer t it is exact
     total = 0
     bn_channels = 0
     if t != 1:

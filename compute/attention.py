@@ -89,7 +89,9 @@ def mha_flops(seq_len: int, embed_dim: int, kv_len: int | None = None) -> int:
     return 2 * mha_macs(seq_len, embed_dim, kv_len)
 
 
-def layernorm_params(normalized_size: int, elementwise_affine: bool = True, bias: bool = True) -> int:
+def layernorm_params(
+    normalized_size: int, elementwise_affine: bool = True, bias: bool = True
+) -> int:
     """Return the parameters of ``nn.LayerNorm(normalized_size, elementwise_affine, bias)``.
 
     One ``weight`` (gamma) per normalized element and, when ``bias``, one ``bias`` (beta).

@@ -21,6 +21,7 @@ import pytest
 from compute import architectures as arch
 from compute import attention as attn
 
+NOT_A_BOOL: Any = 1
 GOLDEN = Path(__file__).resolve().parent / "golden" / "attn.json"
 
 
@@ -127,7 +128,7 @@ def test_norm_counts_per_kind() -> None:
     [
         (lambda: attn.mha_params(10, 3), "num_heads"),
         (lambda: attn.mha_params(0, 1), "embed_dim"),
-        (lambda: attn.mha_params(8, 2, bias=1), "bias"),
+        (lambda: attn.mha_params(8, 2, bias=NOT_A_BOOL), "bias"),
         (lambda: attn.vit_tokens(224, 15), "image_size"),
         (lambda: attn.vit_tokens(224, 16, extra_tokens=-1), "extra_tokens"),
         (lambda: attn.encoder_layer_params(8, 2, 0), "dim_feedforward"),

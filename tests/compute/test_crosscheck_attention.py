@@ -47,9 +47,7 @@ def test_mha_params_match_torch() -> None:
         kv = rng.random() < 0.3
         kdim = int(rng.integers(1, 100)) if kv else None
         vdim = int(rng.integers(1, 100)) if kv else None
-        module = nn.MultiheadAttention(
-            d, h, bias=bias, kdim=kdim, vdim=vdim, add_bias_kv=bias_kv
-        )
+        module = nn.MultiheadAttention(d, h, bias=bias, kdim=kdim, vdim=vdim, add_bias_kv=bias_kv)
         expected = n_params(module)
         got = attn.mha_params(d, h, bias=bias, kdim=kdim, vdim=vdim, add_bias_kv=bias_kv)
         assert got == expected, (d, h, bias, kdim, vdim, bias_kv)
