@@ -18,6 +18,8 @@ Percentages: a template with ``ratio = True`` (IoU, probabilities, parameter rat
 """
 
 from compute.templates import (  # noqa: F401  (importing registers the templates)
+    t_architectures,
+    t_attention,
     t_boxes,
     t_conv,
     t_detection,
