@@ -317,7 +317,7 @@ def _roundtrip_with(
         lo, hi = min(p["x_min"], 0.0), max(p["x_max"], 0.0)
         scale = (hi - lo) / levels
         zp = qmin - round(lo / scale)
-    r = p["x"] / scale
+    r: float = p["x"] / scale
     q = (round(r) if rounding == "round" else math.floor(r)) + zp
     if clamp:
         q = min(max(q, qmin), qmax)
@@ -479,8 +479,9 @@ class CompPruneKept(Template):
 
     def answer(self, p: Params) -> Value:
         """Return n - ``compression.prune_count``."""
-        p["_n"] = p["co"] * p["ci"] * p["k"] * p["k"]
-        return p["_n"] - compression.prune_count(p["_n"], p["amount"])
+        n: int = p["co"] * p["ci"] * p["k"] * p["k"]
+        p["_n"] = n
+        return n - compression.prune_count(n, p["amount"])
 
     def prompt(self, p: Params) -> Bilingual:
         """Render the layer and the call."""
@@ -497,7 +498,8 @@ class CompPruneKept(Template):
     def solution(self, p: Params, answer: Value) -> Bilingual:
         """Render n, the pruned count and the kept count."""
         co, ci, k, n = p["co"], p["ci"], p["k"], p["_n"]
-        pruned = n - int(answer)  # type: ignore[call-overload]
+        assert isinstance(answer, int)
+        pruned = n - answer
         a = tex(p["amount"])
         f = (
             f"$$n={co}\\times{ci}\\times{k}\\times{k}={n},\\quad \\mathrm{{round}}({a}\\times{n})="

@@ -35,7 +35,8 @@ _CONVENTION = (
 def _decays(p: Params, t: int) -> int:
     """Number of decays a step or multistep schedule has applied after ``t`` steps."""
     if p["kind"] == "step":
-        return t // p["step_size"]
+        size: int = p["step_size"]
+        return t // size
     return bisect.bisect_right(p["milestones"], t)
 
 
