@@ -503,7 +503,7 @@ class CompPruneKept(Template):
         a = tex(p["amount"])
         f = (
             f"$$n={co}\\times{ci}\\times{k}\\times{k}={n},\\quad \\mathrm{{round}}({a}\\times{n})="
-            f"\\mathrm{{round}}({p['amount'] * n:.4g})={pruned},\\quad {n}-{pruned}={answer}$$"
+            f"\\mathrm{{round}}({p['amount'] * n:.6g})={pruned},\\quad {n}-{pruned}={answer}$$"
         )
         return Bilingual(
             zh=f"只剪 weight,剪掉绝对值最小的 round(amount·n) 个:\n{f}",

@@ -235,10 +235,14 @@ class SchedCosine(Template):
         """Render the cosine formula with the numbers."""
         lr, lo, t, n = tex(p["lr"]), tex(p["eta_min"]), p["t"], p["t_max"]
         c = math.cos(math.pi * t / n)
+        half = f"\\frac{{1+\\cos(\\pi\\cdot{t}/{n})}}{{2}}"
+        if p["eta_min"] > 0:
+            subst = f"{lo}+({lr}-{lo})\\cdot{half}={lo}+({lr}-{lo})\\cdot{(1 + c) / 2:.4f}"
+        else:
+            subst = f"{lr}\\cdot{half}={lr}\\cdot{(1 + c) / 2:.4f}"
         f = (
             f"$$\\eta_t=\\eta_{{min}}+(\\eta_{{max}}-\\eta_{{min}})\\frac{{1+\\cos(\\pi t/T_{{max}})}}"
-            f"{{2}}={lo}+({lr}-{lo})\\cdot\\frac{{1+\\cos(\\pi\\cdot{t}/{n})}}{{2}}"
-            f"={lo}+({lr}-{lo})\\cdot{(1 + c) / 2:.4f}\\approx{answer:.4g}$$"
+            f"{{2}}={subst}\\approx{answer:.4g}$$"
         )
         return Bilingual(
             zh=f"余弦退火在 $T_{{max}}$ 内走半个余弦周期,从 $\\eta_{{max}}$ 降到 $\\eta_{{min}}$:\n{f}",
