@@ -20,6 +20,7 @@ Percentages: a template with ``ratio = True`` (IoU, probabilities, parameter rat
 from compute.templates import (  # noqa: F401  (importing registers the templates)
     t_boxes,
     t_conv,
+    t_det_heads,
     t_detection,
     t_losses,
     t_metrics,
