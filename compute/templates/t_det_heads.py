@@ -137,27 +137,27 @@ class DetYoloHeadShape(Template):
     misconceptions = (
         mis(
             "no_objectness",
-            lambda p: (p["g"], p["g"], p["A"] * (4 + p["C"])),
+            lambda p: (p["_g"], p["_g"], p["A"] * (4 + p["C"])),
             "每个锚框除了 4 个坐标和 C 个类别,还有 1 个目标置信度(objectness):5 + C。",
             "Besides 4 coordinates and C classes each anchor has 1 objectness score: 5 + C.",
         ),
         mis(
             "classes_per_cell",
-            lambda p: (p["g"], p["g"], p["A"] * 5 + p["C"]),
+            lambda p: (p["_g"], p["_g"], p["A"] * 5 + p["C"]),
             "从 YOLOv2 起类别是按锚框预测的,每个锚框各有 C 个类别分数;每格一组类别是 YOLOv1。",
             "Since YOLOv2 classes are predicted per anchor, C scores for each; one set per cell "
             "was YOLOv1.",
         ),
         mis(
             "background_class",
-            lambda p: (p["g"], p["g"], p["A"] * (6 + p["C"])),
+            lambda p: (p["_g"], p["_g"], p["A"] * (6 + p["C"])),
             "YOLOv3 没有背景类:是否有目标由 objectness 表示,类别用独立的 sigmoid。",
             "YOLOv3 has no background class: objectness says whether there is an object, and "
             "classes use independent sigmoids.",
         ),
         mis(
             "nine_anchors",
-            lambda p: (p["g"], p["g"], 9 * (5 + p["C"])) if p["A"] != 9 else None,
+            lambda p: (p["_g"], p["_g"], 9 * (5 + p["C"])) if p["A"] != 9 else None,
             "9 个锚框分给了三个尺度,每个尺度只有其中 A 个。",
             "The 9 anchors are split over the three scales; each scale has only A of them.",
         ),
@@ -167,7 +167,7 @@ class DetYoloHeadShape(Template):
         """Draw the input side, the scale, the anchors and the classes."""
         p = _yolo_sample(draw)
         s = draw.pick("stride", (32, 16, 8))
-        p.update({"s": s, "g": p["n"] // s, "C": draw.pick("classes", (80, 80, 20, 1, 3, 10))})
+        p.update({"s": s, "_g": p["n"] // s, "C": draw.pick("classes", (80, 80, 20, 1, 3, 10))})
         return p
 
     def answer(self, p: Params) -> Value:
@@ -182,7 +182,7 @@ class DetYoloHeadShape(Template):
             zh=f"YOLOv3 式检测器输入 ${n}\\times{n}$,共 {c} 个类别,每个尺度每个格子 {a} 个锚框。"
             f"步长为 {s} 的那个输出层形状是多少?按 $(S, S, \\text{{通道数}})$ 输入。",
             en=f"A YOLOv3-style detector takes ${n}\\times{n}$ inputs, has {c} classes and {a} "
-            f"anchors per cell at each scale. What is the shape of its stride-{s} output? Enter "
+            f"anchors per cell at each scale. What is the shape of its output of stride {s}? Enter "
             "$(S, S, \\text{channels})$.",
         )
 
