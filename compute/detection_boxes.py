@@ -42,6 +42,7 @@ __all__ = [
     "iou_loss",
     "roi_level",
     "soft_nms",
+    "soft_nms_scores",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -303,3 +304,14 @@ def soft_nms(
                 s[i] *= math.exp(-(o**2) / sigma)
         remaining = [i for i in remaining if s[i] > score_threshold]
     return SoftNmsResult(np.asarray(order, dtype=np.int64), s)
+
+
+def soft_nms_scores(
+    boxes: npt.ArrayLike,
+    scores: npt.ArrayLike,
+    method: Literal["linear", "gaussian"] = "linear",
+    iou_threshold: float = 0.3,
+    sigma: float = 0.5,
+) -> FloatArray:
+    """Return only the rescored scores of :func:`soft_nms` (input order); raises as it does."""
+    return soft_nms(boxes, scores, method, iou_threshold, sigma).scores
