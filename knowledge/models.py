@@ -47,16 +47,39 @@ class Topic(models.Model):
 
 
 class Source(models.Model):
-    """A source document the bank was written from."""
+    """A document cards cite: a seed note the bank was written from, or a reference beyond them.
+
+    Seed documents name their file in ``../shared/seeds``; papers and reference implementations
+    (what interviews ask beyond the seeds) name their authors, year and address instead.
+    """
+
+    class Kind(models.TextChoices):
+        SEED = "seed", "Seed document"
+        PAPER = "paper", "Paper"
+        IMPLEMENTATION = "implementation", "Reference implementation"
 
     code = models.CharField(max_length=20, unique=True)
-    file_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SEED)
+    file_name = models.CharField(max_length=200, blank=True)
     title_zh = models.CharField(max_length=300)
     title_en = models.CharField(max_length=300)
+    authors = models.CharField(max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True)
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            # A seed names its file; a paper or implementation names its authors and year.
+            models.CheckConstraint(
+                condition=(Q(kind="seed") & ~Q(file_name=""))
+                | (
+                    Q(kind__in=["paper", "implementation"]) & ~Q(authors="") & Q(year__isnull=False)
+                ),
+                name="source_seed_has_file_reference_has_authors_year",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code}: {self.title_en}"
@@ -264,6 +287,34 @@ class CardVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.card_id} v{self.version}"
+
+
+class MisconceptionLink(models.Model):
+    """A card that teaches the idea behind one misconception of one compute template.
+
+    Loaded by the bank loader from ``fixtures/misconception_links.yaml`` and nothing else (the
+    file is the source of truth; a reload makes the table match it). ``position`` keeps the
+    file's order, which is the order the learning engine brings the cards forward in.
+    """
+
+    template_id = models.CharField(max_length=100)
+    misconception_id = models.CharField(max_length=100)
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="misconception_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template_id", "misconception_id", "card"],
+                name="unique_misconception_link",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["template_id", "misconception_id"], name="misconception_link_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}.{self.misconception_id} -> {self.card_id}"
 
 
 class CardRevision(models.Model):
