@@ -65,6 +65,7 @@ __all__ = [
     "precision_recall_points",
     "ssd_boxes_per_location",
     "ssd_default_box_count",
+    "voc07_11pt_precisions",
     "yolov1_output_shape",
 ]
 
@@ -279,11 +280,20 @@ def ap_voc07_11pt(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
     reference code builds them with ``arange(0, 1.1, 0.1)``, whose 0.30000000000000004 misses a
     recall of exactly 3/10; that floating-point artefact is not reproduced (a slack of 1e-12).
     """
+    return float(voc07_11pt_precisions(recall, precision).sum() / 11.0)
+
+
+def voc07_11pt_precisions(recall: npt.ArrayLike, precision: npt.ArrayLike) -> FloatArray:
+    """Return the 11 precisions VOC2007 averages: ``[11]``, one per recall level ``k / 10``.
+
+    Entry ``k`` is ``max{precision_j : recall_j >= k / 10}``, 0 when no point reaches that
+    recall (the exact decimals, as :func:`ap_voc07_11pt` explains).
+    """
     r, p = _curve(recall, precision)
     levels = np.arange(11) / 10.0
     reached = r[None, :] >= levels[:, None] - 1e-12  # [11, D]
-    best = np.where(reached, p[None, :], 0.0).max(axis=1, initial=0.0)  # [11]
-    return float(best.sum() / 11.0)
+    best: FloatArray = np.where(reached, p[None, :], 0.0).max(axis=1, initial=0.0)  # [11]
+    return best
 
 
 def ap_voc_allpoint(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
