@@ -241,10 +241,13 @@ def precision_recall_points(
     hit = np.asarray(tp, dtype=bool).reshape(-1)
     if hit.shape != s.shape:
         raise ValueError(f"tp must have shape {s.shape}, got {hit.shape}")
-    keep = ~_flags(ignored, s.size, "ignored")
-    secondary = np.arange(s.size) if tie_order is None else np.asarray(tie_order, dtype=np.float64)
-    order = np.lexsort((secondary, -s))
-    order = order[keep[order]]
+    if tie_order is None:
+        order = np.argsort(-s, kind="stable")  # ties in input order, as lexsort with arange
+    else:
+        order = np.lexsort((np.asarray(tie_order, dtype=np.float64), -s))
+    if ignored is not None:
+        keep = ~_flags(ignored, s.size, "ignored")
+        order = order[keep[order]]
     tps = np.cumsum(hit[order]).astype(np.float64)
     fps = np.cumsum(~hit[order]).astype(np.float64)
     recall = tps / float(n_gt) if n_gt > 0 else np.full(tps.shape, np.nan)
@@ -257,7 +260,7 @@ def _curve(recall: npt.ArrayLike, precision: npt.ArrayLike) -> tuple[FloatArray,
     p = np.asarray(precision, dtype=np.float64).reshape(-1)
     if r.shape != p.shape:
         raise ValueError(f"recall and precision differ in length: {r.size} vs {p.size}")
-    if np.any(np.diff(r) < 0):
+    if (r[1:] < r[:-1]).any():  # (not np.diff: this runs for every AP, on a few points)
         raise ValueError("recall must be non-decreasing (detections in descending score order)")
     return r, p
 
@@ -306,8 +309,8 @@ def ap_voc_allpoint(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
     r, p = _curve(recall, precision)
     mrec = np.concatenate(([0.0], r, [1.0]))
     mpre = interpolated_precision(np.concatenate(([0.0], p, [0.0])))
-    step = np.diff(mrec)  # zero where recall does not change
-    return float(np.sum(step * mpre[1:]))
+    step = mrec[1:] - mrec[:-1]  # zero where recall does not change
+    return float((step * mpre[1:]).sum())
 
 
 def ap_coco_101pt(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
@@ -322,7 +325,8 @@ def ap_coco_101pt(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
     :func:`ap_voc07_11pt`, which compares with the exact decimals).
     """
     r, p = _curve(recall, precision)
-    return float(np.mean(_coco_points(r, p)))
+    points = _coco_points(r, p)
+    return float(points.sum() / points.size)  # np.mean's own sum and division, without its wrapper
 
 
 def _coco_points(recall: FloatArray, precision: FloatArray) -> FloatArray:
