@@ -189,10 +189,13 @@ def match_detections(
     taken = np.zeros(n_gt, dtype=bool)
     if rule == "coco":
         threshold = min(iou_threshold, 1 - 1e-10)  # COCOeval's cap, so IoU 1 matches at t = 1
+        # Regular GT first; ignored ones only as a fallback (no fallback pool when none is).
+        pools = (~ignore, ignore) if ignore.any() else (~ignore,)
         for row, d in enumerate(order):
             m = -1
-            for pool in (~ignore, ignore):  # regular GT first; ignored ones only as a fallback
-                free = pool & (~taken | crowd) & (iou[row] >= threshold)
+            reachable = (~taken | crowd) & (iou[row] >= threshold)
+            for pool in pools:
+                free = pool & reachable
                 if free.any():
                     cand = np.flatnonzero(free)
                     values = iou[row, cand]
