@@ -251,10 +251,10 @@ def precision_recall_points(
     if ignored is not None:
         keep = ~_flags(ignored, s.size, "ignored")
         order = order[keep[order]]
-    tps = np.cumsum(hit[order]).astype(np.float64)
-    fps = np.cumsum(~hit[order]).astype(np.float64)
+    tps = np.cumsum(hit[order], dtype=np.float64)  # whole numbers: exact in float64
+    ranks = np.arange(1.0, tps.size + 1.0)  # TP_k + FP_k = k
     recall = tps / float(n_gt) if n_gt > 0 else np.full(tps.shape, np.nan)
-    precision = tps / np.maximum(tps + fps, 1.0)
+    precision = tps / ranks
     return recall, precision
 
 
