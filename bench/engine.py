@@ -46,7 +46,12 @@ if str(REPO) not in sys.path:
 from fsrs import Rating, Scheduler  # noqa: E402
 from fsrs_rs_python import FSRS  # noqa: E402
 
-from bench.engine_stack import BENCH_DATABASE, DEFAULT_SERVER, live_stack  # noqa: E402
+from bench.engine_stack import (  # noqa: E402
+    BENCH_DATABASE,
+    DEFAULT_SERVER,
+    LiveStack,
+    live_stack,
+)
 from quizzes.optimizer import (  # noqa: E402
     CardReview,
     DayRule,
@@ -214,6 +219,7 @@ def bench_submit_latency(
     senders: int,
     poll_ms: float,
     prefix: str,
+    stack: LiveStack,
 ) -> dict[str, Any]:
     """Open-loop client: submission i starts at t0 + i / rate whatever the earlier ones do.
 
@@ -288,6 +294,8 @@ def bench_submit_latency(
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     load_before = list(os.getloadavg())
+    cpu_before = stack.cpu_seconds()
+    postgres_before = stack.postgres_cpu()
     with ThreadPoolExecutor(max_workers=senders) as pool:
         start = time.perf_counter() + 0.1
         for index in range(total):
@@ -297,12 +305,27 @@ def bench_submit_latency(
                 time.sleep(pause)  # the open-loop schedule, not a wait for work
             records[index]["target"] = target
             pool.submit(send, index)
-        sending_span = time.perf_counter() - start
         pool.submit(connection.close)
     sending_done.set()
-    poller.join(timeout=120)
+    poller.join(timeout=600)
     load_after = list(os.getloadavg())
+    cpu_after = stack.cpu_seconds()
+    # Per server process, so that one that ended or started during the run does not skew the sum
+    # (one that ended is missed: the connections are persistent, CONN_MAX_AGE).
+    postgres_after = stack.postgres_cpu()
+    cpu_after["postgres"] = sum(
+        seconds - postgres_before.get(pid, 0.0) for pid, seconds in postgres_after.items()
+    )
+    cpu_before["postgres"] = 0.0
+    # CPU per submission (all of them, warm-up included), whatever the machine's load: what one
+    # submit -> graded round costs the client (submit and polling), the workers, PostgreSQL and
+    # Redis. Their sum times the rate is the CPU the stack needs to keep up.
+    cpu_ms = {
+        part: round((cpu_after[part] - cpu_before[part]) * 1000 / total, 2) for part in cpu_after
+    }
+    cpu_ms["total"] = round(sum(cpu_ms.values()), 2)
 
+    starts = sorted(r["start"] for r in records if "start" in r)
     measured = [r for r in records[warmup:] if "seen" in r]
     by_label: dict[str, list[float]] = defaultdict(list)
     for index, record in enumerate(records[warmup:], start=warmup):
@@ -322,7 +345,8 @@ def bench_submit_latency(
         "warmup_submissions_excluded": warmup,
         "senders": senders,
         "poll_ms": poll_ms,
-        "achieved_rate_per_second": round(total / sending_span, 1),
+        # From the actual call starts: below `rate` when the client itself fell behind.
+        "achieved_rate_per_second": round((len(starts) - 1) / (starts[-1] - starts[0]), 1),
         "statuses": dict(statuses),
         "errors": errors[:5],
         "error_count": len(errors),
@@ -338,6 +362,8 @@ def bench_submit_latency(
             label: [_percentiles(v)["p50_ms"], _percentiles(v)["p95_ms"]]
             for label, v in sorted(by_label.items())
         },
+        "cpu_ms_per_submission": cpu_ms,
+        "cpu_cores_needed_at_rate": round(cpu_ms["total"] * rate / 1000, 2),
         "target": "p95 of submit -> graded under 20 ms",
         "load_average_during": {"before": load_before, "after": load_after},
     }
@@ -358,6 +384,10 @@ def print_submit_latency(result: dict[str, Any]) -> None:
         row = result[name]
         print(f"    {name:34s} p50 {row['p50_ms']:7.2f} ms  p95 {row['p95_ms']:7.2f} ms")
     print(f"    statuses {result['statuses']}, errors {result['error_count']}")
+    print(
+        f"    CPU per submission (ms) {result['cpu_ms_per_submission']}: "
+        f"{result['cpu_cores_needed_at_rate']} cores at this rate"
+    )
     for label, (p50, p95) in result["by_kind_p50_p95_ms"].items():
         print(f"      {label:22s} p50 {p50:7.2f}  p95 {p95:7.2f}")
 
@@ -448,18 +478,17 @@ def _explain(sql: str) -> tuple[float, list[str]]:
     return total, plan
 
 
-def bench_next_item(*, sizes: Sequence[int], rounds: int, extra_new: int) -> dict[str, Any]:
-    """study_next for learners with `sizes` card states, interleaved (rotating order) in one run;
-    p50/p95, the queries of one call, and the plans of the slowest queries."""
+def _next_item_round(
+    sizes: Sequence[int], learners: Sequence[Any], *, rounds: int
+) -> dict[str, Any]:
+    """Time study_next for each learner, interleaved (order alternating each round); then one
+    more call each with its queries captured and its slowest queries explained."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from quizzes.services import StudyItem, study_next
 
-    started = time.perf_counter()
-    learners = _bulk_bank_with_states(sizes, extra_new=extra_new)
-    build_seconds = time.perf_counter() - started
     for learner in learners:  # warm-up
         for _ in range(5):
             assert isinstance(study_next(learner=learner, now=timezone.now()), StudyItem)
@@ -474,13 +503,8 @@ def bench_next_item(*, sizes: Sequence[int], rounds: int, extra_new: int) -> dic
             begun = time.perf_counter()
             study_next(learner=learner, now=at)
             runs[size].append((time.perf_counter() - begun) * 1000)
-    load_after = list(os.getloadavg())
     result: dict[str, Any] = {
-        "build_seconds": round(build_seconds, 1),
-        "bank_cards": max(sizes) + extra_new,
-        "rounds": rounds,
-        "statistic": "study_next wall time, learners interleaved (order alternating each round)",
-        "load_average_during": {"before": load_before, "after": load_after},
+        "load_average_during": {"before": load_before, "after": list(os.getloadavg())},
     }
     for size, learner in zip(sizes, learners, strict=True):
         with CaptureQueriesContext(connection) as queries:
@@ -505,30 +529,54 @@ def bench_next_item(*, sizes: Sequence[int], rounds: int, extra_new: int) -> dic
             "slowest_queries": profiled,
         }
     small, large = min(sizes), max(sizes)
-    result["ratio_p50"] = round(
-        result[f"states_{large}"]["p50_ms"] / result[f"states_{small}"]["p50_ms"], 3
-    )
-    result["ratio_p95"] = round(
-        result[f"states_{large}"]["p95_ms"] / result[f"states_{small}"]["p95_ms"], 3
-    )
-    result["target"] = "p50 ratio (100,000 / 1,000 states) at most 1.3"
+    for stat in ("p50", "p95"):
+        result[f"ratio_{stat}"] = round(
+            result[f"states_{large}"][f"{stat}_ms"] / result[f"states_{small}"][f"{stat}_ms"], 3
+        )
     return result
+
+
+def bench_next_item(*, sizes: Sequence[int], rounds: int, extra_new: int) -> dict[str, Any]:
+    """study_next for learners with `sizes` card states in one bank, interleaved in one run:
+    first with new cards still to come today (the default settings: "next item" looks for due
+    cards and new cards), then with today's new cards used up (new_per_day 0: due cards only)."""
+    from quizzes.models import StudySettings
+
+    started = time.perf_counter()
+    learners = _bulk_bank_with_states(sizes, extra_new=extra_new)
+    build_seconds = time.perf_counter() - started
+    with_new = _next_item_round(sizes, learners, rounds=rounds)
+    for learner in learners:
+        StudySettings.objects.update_or_create(learner=learner, defaults={"new_per_day": 0})
+    due_only = _next_item_round(sizes, learners, rounds=rounds)
+    return {
+        "build_seconds": round(build_seconds, 1),
+        "bank_cards": max(sizes) + extra_new,
+        "rounds": rounds,
+        "statistic": "study_next wall time, learners interleaved (order alternating each round)",
+        "target": "ratio (100,000 / 1,000 states) at most 1.3",
+        "with_new_cards": with_new,
+        "due_cards_only": due_only,
+    }
 
 
 def print_next_item(result: dict[str, Any]) -> None:
     print(f"(b) next item, bank of {result['bank_cards']} cards, {result['rounds']} rounds")
-    for key, row in result.items():
-        if key.startswith("states_"):
-            print(
-                f"    {key:14s} p50 {row['p50_ms']:7.2f} ms  p95 {row['p95_ms']:7.2f} ms"
-                f"  {row['queries_per_call']} queries"
-            )
-            for query in row["slowest_queries"]:
+    for phase in ("with_new_cards", "due_cards_only"):
+        block = result[phase]
+        print(f"  {phase}:")
+        for key, row in block.items():
+            if key.startswith("states_"):
                 print(
-                    f"      {query['time_ms']:7.2f} ms (EXPLAIN ANALYZE {query['explain_execution_ms']} ms)"
-                    f"  {query['sql'][:110]}"
+                    f"    {key:14s} p50 {row['p50_ms']:7.2f} ms  p95 {row['p95_ms']:7.2f} ms"
+                    f"  {row['queries_per_call']} queries"
                 )
-    print(f"    ratio p50 {result['ratio_p50']}  p95 {result['ratio_p95']}")
+                for query in row["slowest_queries"]:
+                    print(
+                        f"      {query['time_ms']:7.2f} ms (EXPLAIN ANALYZE "
+                        f"{query['explain_execution_ms']} ms)  {query['sql'][:100]}"
+                    )
+        print(f"    ratio p50 {block['ratio_p50']}  p95 {block['ratio_p95']}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -957,6 +1005,7 @@ def main(argv: list[str] | None = None) -> None:
                         senders=args.senders,
                         poll_ms=args.poll_ms,
                         prefix=f"a{len(runs)}",
+                        stack=stack,
                     )
                     print_submit_latency(run)
                     runs.append(run)

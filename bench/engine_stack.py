@@ -34,6 +34,50 @@ class LiveStack:
     redis_url: str
     worker_hostname: str
     worker_log: Path
+    worker_pid: int
+    redis_pid: int
+
+    def postgres_cpu(self) -> dict[int, float]:
+        """Return the CPU time of each PostgreSQL server process serving the bench database."""
+        import psutil
+
+        found: dict[int, float] = {}
+        for process in psutil.process_iter(["cmdline"]):
+            command = " ".join(process.info["cmdline"] or ())
+            if command.startswith("postgres:") and f" {BENCH_DATABASE} " in command:
+                try:
+                    times = process.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                found[process.pid] = float(times.user + times.system)
+        return found
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """Return the CPU time (user + system) used so far by each part of the stack.
+
+        "client" is this process; "workers" the worker's main process and its pool processes;
+        "postgres" the server processes serving the bench database; "redis" the private Redis.
+        """
+        import psutil
+
+        def used(process: psutil.Process) -> float:
+            times = process.cpu_times()
+            return float(times.user + times.system)
+
+        def tree(pid: int) -> float:
+            try:
+                root = psutil.Process(pid)
+                return used(root) + sum(used(child) for child in root.children(recursive=True))
+            except psutil.NoSuchProcess:
+                return 0.0
+
+        postgres = sum(self.postgres_cpu().values())
+        return {
+            "client": used(psutil.Process()),
+            "workers": tree(self.worker_pid),
+            "postgres": postgres,
+            "redis": tree(self.redis_pid),
+        }
 
 
 def _recreate_database(server: str, name: str) -> None:
@@ -129,6 +173,8 @@ def live_stack(*, server: str = DEFAULT_SERVER, workers: int = 2) -> Iterator[Li
             redis_url=redis.url,
             worker_hostname=hostname,
             worker_log=log,
+            worker_pid=worker.pid,
+            redis_pid=redis.process.pid,
         )
     finally:
         _stop(worker)

@@ -16,6 +16,7 @@ from .models import (
     BankSubscription,
     CardState,
     IssuedItem,
+    ParameterFit,
     ReviewLog,
     ReviewUndo,
     StudySettings,
@@ -89,3 +90,21 @@ class ReviewUndoAdmin(_ReadOnly):
     list_select_related = ["review", "learner"]
     search_fields = ["learner__username"]
     raw_id_fields = ["review", "learner"]
+
+
+@admin.register(ParameterFit)
+class ParameterFitAdmin(_ReadOnly):
+    list_display = [
+        "learner",
+        "fitted_at",
+        "reviews",
+        "outcome",
+        "current_log_loss",
+        "fitted_log_loss",
+        "current_rmse_bins",
+        "fitted_rmse_bins",
+    ]
+    list_filter = ["outcome"]
+    list_select_related = ["learner"]
+    search_fields = ["learner__username"]
+    raw_id_fields = ["learner"]

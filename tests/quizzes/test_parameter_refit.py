@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
 
 from config.celery_app import app as celery_app
 from knowledge.models import Bank
@@ -196,3 +198,19 @@ def test_the_task_fits_in_a_real_worker(
     # Run again in the worker: nobody is due, nothing changes.
     assert tasks.refit_parameters.delay().get(timeout=120) == {"outcomes": {}, "failed": []}
     assert ParameterFit.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_fits_are_visible_read_only_in_the_admin(
+    client: Client, real_log: list[tuple[str, int, datetime]]
+) -> None:
+    learner = _learner_with_log("shown", real_log, parameters=WRONG)
+    fit = learner_parameters_refit(learner=learner, now=NOW)
+    client.force_login(User.objects.create_superuser("root", password="pw-root-123"))
+
+    listing = client.get(reverse("admin:quizzes_parameterfit_changelist"))
+    assert listing.status_code == 200 and b"shown" in listing.content
+    assert b"adopted" in listing.content.lower()
+    page = client.get(reverse("admin:quizzes_parameterfit_change", args=[fit.pk]))
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert client.get(reverse("admin:quizzes_parameterfit_add")).status_code == 403
