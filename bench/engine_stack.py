@@ -11,6 +11,7 @@ the database is left for inspection (the next run drops it).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -179,6 +180,7 @@ def live_stack(*, server: str = DEFAULT_SERVER, workers: int = 2) -> Iterator[Li
     finally:
         _stop(worker)
         redis.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
         from django.db import connections
 
         connections.close_all()
