@@ -183,7 +183,16 @@ class Card(models.Model):
 
     class Meta:
         ordering = ["topic__position", "slug"]
-        indexes = [models.Index(fields=["status", "kind"])]
+        indexes = [
+            models.Index(fields=["status", "kind"]),
+            # "A learner's new cards, easiest first" (quizzes.selectors.cards_new_for_learner):
+            # read in this order, the scan stops once it has found enough cards without a state.
+            models.Index(
+                fields=["bank", "difficulty", "id"],
+                condition=Q(status="published"),
+                name="card_published_by_difficulty",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(difficulty__gte=1, difficulty__lte=5), name="card_difficulty_1_to_5"

@@ -16,6 +16,7 @@ from .models import (
     BankSubscription,
     CardState,
     IssuedItem,
+    ParameterFit,
     PracticeItem,
     PracticeSession,
     Remediation,
@@ -132,3 +133,21 @@ class PracticeSessionAdmin(_ReadOnly):
     search_fields = ["id", "learner__username"]
     raw_id_fields = ["learner"]
     inlines = [PracticeItemInline]
+
+
+@admin.register(ParameterFit)
+class ParameterFitAdmin(_ReadOnly):
+    list_display = [
+        "learner",
+        "fitted_at",
+        "reviews",
+        "outcome",
+        "current_log_loss",
+        "fitted_log_loss",
+        "current_rmse_bins",
+        "fitted_rmse_bins",
+    ]
+    list_filter = ["outcome"]
+    list_select_related = ["learner"]
+    search_fields = ["learner__username"]
+    raw_id_fields = ["learner"]

@@ -21,6 +21,7 @@ __all__ = [
     "BankSubscription",
     "CardState",
     "IssuedItem",
+    "ParameterFit",
     "PracticeItem",
     "PracticeSession",
     "Remediation",
@@ -448,3 +449,45 @@ class PracticeItem(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.position} of practice {self.session_id}"
+
+
+class ParameterFit(models.Model):
+    """One periodic fit of a learner's FSRS parameters and what was decided (append-only).
+
+    ``reviews`` is the learner's count of reviews (undone ones left out) when fitted: the
+    periodic task fits again only after enough new reviews. The metrics are those of the
+    learner's parameters before the fit (``current``) and of the fitted ones (``fitted``) on
+    the held-out reviews; they are empty when there were too few reviews to fit or judge.
+    """
+
+    class Outcome(models.TextChoices):
+        ADOPTED = "adopted", "Fitted parameters adopted"
+        KEPT = "kept", "Current parameters kept"
+        TOO_FEW = "too_few", "Too few reviews to fit or judge"
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="parameter_fits"
+    )
+    fitted_at = models.DateTimeField()
+    reviews = models.PositiveIntegerField()
+    held_out_from = models.DateTimeField(null=True, blank=True)
+    held_out_count = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    parameters = models.JSONField(null=True, blank=True)  # the fitted ones, adopted or not
+    current_log_loss = models.FloatField(null=True, blank=True)
+    current_rmse_bins = models.FloatField(null=True, blank=True)
+    fitted_log_loss = models.FloatField(null=True, blank=True)
+    fitted_rmse_bins = models.FloatField(null=True, blank=True)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["adopted", "kept", "too_few"]),
+                name="parameter_fit_outcome_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["learner", "fitted_at"])]
+
+    def __str__(self) -> str:
+        return f"fit of {self.learner_id} at {self.fitted_at:%Y-%m-%d %H:%M}: {self.outcome}"

@@ -140,6 +140,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # no worker ran is not replayed all at once.
 HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=30.0)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
+# How often learners due for a fit of their FSRS parameters are fitted (quizzes.fitting).
+PARAMETER_REFIT_SECONDS = env.float("PARAMETER_REFIT_SECONDS", default=24 * 3600.0)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "ops.record_heartbeat",
@@ -150,6 +152,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ops.outbox_sweep",
         "schedule": OUTBOX_SWEEP_SECONDS,
         "options": {"expires": OUTBOX_SWEEP_SECONDS},
+    },
+    "parameter-refit": {
+        "task": "quizzes.refit_parameters",
+        "schedule": PARAMETER_REFIT_SECONDS,
+        "options": {"expires": PARAMETER_REFIT_SECONDS},
     },
 }
 # The outbox sweep sends a pending row's task again this long after its creation or last re-send

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -26,7 +28,7 @@ from knowledge.models import (
     Topic,
 )
 from knowledge.services import card_learner_content
-from quizzes.models import BankSubscription
+from quizzes.models import Attempt, BankSubscription, IssuedItem, ReviewLog
 
 
 def learner(username: str = "learner") -> User:
@@ -154,3 +156,82 @@ def numeric(
 
 def subscribe(user: User, to: Bank) -> BankSubscription:
     return BankSubscription.objects.create(learner=user, bank=to)
+
+
+def review_log(
+    user: User, in_bank: Bank, reviews: Iterable[tuple[str, int, datetime]]
+) -> list[ReviewLog]:
+    """Store ``reviews`` (card key, rating, reviewed_at) as the learner's review log, in bulk.
+
+    One published concept card per card key; each review gets the issued item and graded attempt
+    it would have come from. Only what the parameter fit reads is meaningful (card, rating,
+    time); the states before and after are left empty.
+    """
+    rows = sorted(reviews, key=lambda row: row[2])
+    keys = sorted({key for key, _, _ in rows})
+    topic = _topic()
+    cards = Card.objects.bulk_create(
+        Card(
+            slug=f"log-{in_bank.slug}-{key}",
+            bank=in_bank,
+            topic=topic,
+            kind="concept",
+            status=Card.Status.PUBLISHED,
+            question_zh="问",
+            question_en="Question",
+            answer_zh="答",
+            answer_en="Answer",
+        )
+        for key in keys
+    )
+    by_key = dict(zip(keys, cards, strict=True))
+    versions = CardVersion.objects.bulk_create(
+        CardVersion(card=card, version=1, content={}, content_hash=f"{card.pk:064d}")
+        for card in cards
+    )
+    version_of = {version.card_id: version for version in versions}
+    issued = IssuedItem.objects.bulk_create(
+        IssuedItem(
+            learner=user,
+            card=by_key[key],
+            card_version=version_of[by_key[key].pk],
+            issued_at=at - timedelta(minutes=1),
+            expires_at=at + timedelta(hours=1),
+            answered=True,
+        )
+        for key, _, at in rows
+    )
+    attempts = Attempt.objects.bulk_create(
+        Attempt(
+            id=uuid.uuid4(),
+            learner=user,
+            issued=item,
+            card_version=item.card_version,
+            response={"rating": rating},
+            reviewed_at=at,
+            duration_ms=10_000,
+            submitted_at=at,
+            status=Attempt.Status.GRADED,
+            graded_at=at,
+        )
+        for item, (_, rating, at) in zip(issued, rows, strict=True)
+    )
+    return ReviewLog.objects.bulk_create(
+        ReviewLog(
+            attempt=attempt,
+            learner=user,
+            card_id=attempt.issued.card_id,
+            card_version=attempt.card_version,
+            response=attempt.response,
+            score=1.0 if rating > 1 else 0.0,
+            rating=rating,
+            phase_before=0,
+            elapsed_ms=10_000,
+            reviewed_at=at,
+            client_id=attempt.id,
+            state_before={},
+            state_after={},
+            due=at + timedelta(days=1),
+        )
+        for attempt, (_, rating, at) in zip(attempts, rows, strict=True)
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from quizzes.errors import StudyError
 from quizzes.models import Attempt, CardState, ReviewLog
+from quizzes.scheduling import Rating
 from quizzes.services import StudyItem, attempt_submit, attempt_wait, study_next
+from quizzes.services.common import RATING_NAMES
 from tests.quizzes import factories
 from tests.quizzes.helpers import numeric_answer, study_item
 
@@ -51,40 +53,79 @@ def test_a_learner_studies_every_kind_of_card_through_the_worker(celery_worker: 
     learner = factories.learner("ada")
     bank = factories.bank("e2e")
     factories.subscribe(learner, bank)
+    # New cards come easiest first; each has a template or section of its own (no siblings).
     numeric = factories.numeric(bank, difficulty=1)
     mcq = factories.mcq(bank, multi=True, difficulty=2)
-    concept = factories.concept(bank, difficulty=3)
+    typed = factories.concept(bank, difficulty=3)
+    rated = factories.concept(bank, difficulty=4)
+    wrong = factories.numeric(bank, "pool.output_size", difficulty=5)
+    cards = {card.slug: card for card in (numeric, mcq, typed, rated, wrong)}
 
     def response_to(item: StudyItem) -> dict[str, Any]:
-        if item.kind == "numeric":
-            return {"answer": numeric_answer(item)}
-        if item.kind == "mcq":
+        if item.card_slug == numeric.slug:
+            return {"answer": numeric_answer(item)}  # the drawn variant's answer
+        if item.card_slug == wrong.slug:
+            return {"answer": "987654"}  # readable, and no pooled size is that large
+        if item.card_slug == mcq.slug:
             return {"choices": [0]}  # one of the two right options
-        return {"text": "zero padding"}  # one of the two key points
+        if item.card_slug == typed.slug:
+            return {"text": "zero padding"}  # one of the two key points
+        return {"rating": 3}  # self-rated Good
 
     seen: dict[str, Attempt] = {}
+    shown: dict[str, StudyItem] = {}
     waits: list[float] = []
-    for _ in range(3):
-        item = study_item(study_next(learner=learner, now=timezone.now()))
+    for _ in range(len(cards)):
+        at = timezone.now()
+        item = study_item(study_next(learner=learner, now=at))
         started = time.monotonic()
-        attempt = submit(learner, item, response_to(item))
-        seen[item.kind] = graded(learner, attempt)
+        attempt = submit(learner, item, response_to(item), reviewed_at=at)
+        seen[item.card_slug] = graded(learner, attempt)
+        shown[item.card_slug] = item
         waits.append(time.monotonic() - started)
 
-    assert set(seen) == {"numeric", "mcq", "concept"}
-    results = {kind: attempt.result or {} for kind, attempt in seen.items()}
+    assert set(seen) == set(cards)
+    assert {item.kind for item in shown.values()} == {"numeric", "mcq", "concept"}
+    results = {slug: attempt.result or {} for slug, attempt in seen.items()}
     # 20 s against an expected 40 s (difficulty 1): right and fast, Easy.
-    assert (results["numeric"]["correct"], results["numeric"]["rating"]) == (True, 4)
-    assert (results["mcq"]["score"], results["mcq"]["rating"]) == (0.5, 2)
-    assert (results["concept"]["score"], results["concept"]["rating"]) == (0.5, 2)
-    for card in (numeric, mcq, concept):
+    assert (results[numeric.slug]["correct"], results[numeric.slug]["rating"]) == (True, 4)
+    assert (results[wrong.slug]["correct"], results[wrong.slug]["rating"]) == (False, 1)
+    assert (results[mcq.slug]["score"], results[mcq.slug]["rating"]) == (0.5, 2)
+    assert (results[typed.slug]["score"], results[typed.slug]["rating"]) == (0.5, 2)
+    assert results[typed.slug]["self_rated"] is False
+    assert (results[rated.slug]["self_rated"], results[rated.slug]["rating"]) == (True, 3)
+    for slug, card in cards.items():
         review = ReviewLog.objects.get(learner=learner, card=card)
         state = CardState.objects.get(learner=learner, card=card)
         assert (state.reps, state.due, state.last_review) == (1, review.due, review.reviewed_at)
+        # The due date is the one the rating's button showed before the learner answered.
+        shown_due = shown[slug].intervals[RATING_NAMES[Rating(review.rating)]]["due"]
+        assert state.due.isoformat() == shown_due
+    easy = CardState.objects.get(learner=learner, card=numeric)
+    assert easy.last_review is not None and easy.state == 2
+    assert easy.due - easy.last_review >= timedelta(days=1)
+    again = CardState.objects.get(learner=learner, card=wrong)
+    assert again.last_review is not None and again.state == 1
+    assert again.due - again.last_review <= timedelta(minutes=10)
     assert all(attempt.outbox_resends == 0 for attempt in seen.values())
     assert max(waits) < 10, waits  # a result within a moment (typically tens of ms)
     done = study_next(learner=learner, now=timezone.now())
-    assert done.done  # all three are in their learning steps, minutes away
+    assert done.done  # four are in their learning steps, minutes away; one is days away
+
+    # Two days on, every card is due; the most overdue comes first and its review follows on.
+    later = timezone.now() + timedelta(days=2)
+    first_due = CardState.objects.filter(learner=learner).order_by("due", "id").first()
+    assert first_due is not None
+    item = study_item(study_next(learner=learner, now=later))
+    assert item.card_slug == first_due.card.slug and not item.is_new
+    again_attempt = graded(
+        learner, submit(learner, item, response_to(item), reviewed_at=later, now=later)
+    )
+    state = CardState.objects.get(pk=first_due.pk)
+    rating = Rating((again_attempt.result or {})["rating"])
+    assert (state.reps, state.last_review) == (2, later)
+    assert state.due.isoformat() == item.intervals[RATING_NAMES[rating]]["due"]
+    assert state.due > first_due.due
 
 
 def test_the_same_client_uuid_twice_records_one_review(celery_worker: str) -> None:

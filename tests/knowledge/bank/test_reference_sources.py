@@ -33,9 +33,7 @@ PAPER: dict[str, Any] = {
 def _add_reference(root: Path, doc: dict[str, Any], *, cite: bool = True) -> None:
     path = root / "sources" / f"{doc['id']}.yaml"
     assert not path.exists(), "the test's paper must not be one of the bank's own"
-    path.write_text(
-        yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     if not cite:
         return
     path = sorted((root / "cards").glob("*.yaml"))[0]

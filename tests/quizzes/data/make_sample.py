@@ -1,9 +1,10 @@
 """Derive tests/quizzes/data/revlog-sample.csv from the shared real review log.
 
 The tests need a real learner's history but must not depend on a file outside the checkout, so
-they use this committed sample: every 25th card of ../shared/data/fsrs-sample-revlogs.csv (by
-card id), with all of that card's reviews, in the source's column layout. Run from the
-repository root:
+they use committed samples: every 25th card of ../shared/data/fsrs-sample-revlogs.csv (by card
+id), with all of that card's reviews, in the source's column layout (revlog-sample.csv), and
+every 10th card the same way (revlog-learner.csv: enough reviews for the periodic parameter fit
+of quizzes.fitting). Run from the repository root:
 
     .venv/bin/python tests/quizzes/data/make_sample.py [path/to/fsrs-sample-revlogs.csv]
 """
@@ -16,8 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[2].parent / "shared" / "data" / "fsrs-sample-revlogs.csv"
-TARGET = HERE / "revlog-sample.csv"
-EVERY_NTH_CARD = 25
+TARGETS = {HERE / "revlog-sample.csv": 25, HERE / "revlog-learner.csv": 10}
 
 
 def main() -> None:
@@ -27,13 +27,14 @@ def main() -> None:
         fields = list(reader.fieldnames or ())
         rows = list(reader)
     cards = sorted({row["card_id"] for row in rows}, key=int)
-    kept = set(cards[::EVERY_NTH_CARD])
-    sample = [row for row in rows if row["card_id"] in kept]
-    with TARGET.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(sample)
-    print(f"{len(sample)} reviews of {len(kept)} cards -> {TARGET}")
+    for target, every_nth_card in TARGETS.items():
+        kept = set(cards[::every_nth_card])
+        sample = [row for row in rows if row["card_id"] in kept]
+        with target.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(sample)
+        print(f"{len(sample)} reviews of {len(kept)} cards -> {target}")
 
 
 if __name__ == "__main__":
