@@ -297,12 +297,18 @@ class _Candidates:
     remedial: int  # how many of ``pairs`` (at the front) are pending remediations
     bank_ids: list[int]
     done_today: dict[str, int]
+    new_skipped: bool = False  # new cards were not looked up (others come first)
 
 
 def _study_candidates(
-    *, learner: Any, prefs: StudySettings, now: datetime, limit: int
+    *, learner: Any, prefs: StudySettings, now: datetime, limit: int, new_if_needed: bool = False
 ) -> _Candidates:
-    """Return the learner's cards to study at ``now`` in the order "next item" serves them."""
+    """Return the learner's cards to study at ``now`` in the order "next item" serves them.
+
+    With ``new_if_needed``, new cards are looked up only when no remediation and no unburied
+    due card comes before them (``new_skipped`` says they were left out): "next item" then
+    skips a query whose cost grows with the learner's history.
+    """
     bank_ids = subscribed_bank_ids(learner=learner)
     day = study_day(prefs=prefs, now=now)
     done_today = reviews_today(learner=learner, day=day)
@@ -321,16 +327,17 @@ def _study_candidates(
         exclude_card_ids=skip,
         limit=limit,
     )
-    new: list[Card] = []
-    if done_today["new"] < prefs.new_per_day:
-        new = cards_new_for_learner(
-            learner=learner, bank_ids=bank_ids, exclude_card_ids=skip, limit=limit
-        )
     shown = siblings_shown_today(learner=learner, day=day)
 
     def buried(card: Card) -> bool:
         return any(shown.get(key, set()) - {card.pk} for key in card_sibling_keys(card))
 
+    new: list[Card] = []
+    new_skipped = new_if_needed and bool(remedial or any(not buried(s.card) for s in due))
+    if done_today["new"] < prefs.new_per_day and not new_skipped:
+        new = cards_new_for_learner(
+            learner=learner, bank_ids=bank_ids, exclude_card_ids=skip, limit=limit
+        )
     candidates: list[tuple[Card, CardState | None]] = [(s.card, s) for s in due]
     candidates += [(card, None) for card in new]
     free = [pair for pair in candidates if not buried(pair[0])]
@@ -340,6 +347,7 @@ def _study_candidates(
         remedial=len(remedial),
         bank_ids=bank_ids,
         done_today=done_today,
+        new_skipped=new_skipped,
     )
 
 
@@ -356,7 +364,9 @@ def study_next(*, learner: Any, now: datetime) -> StudyItem | StudyDone:
     Suspended and buried cards, and cards whose last answer is still being graded, never come.
     """
     prefs = study_settings_get(learner=learner)
-    found = _study_candidates(learner=learner, prefs=prefs, now=now, limit=CANDIDATES)
+    found = _study_candidates(
+        learner=learner, prefs=prefs, now=now, limit=CANDIDATES, new_if_needed=True
+    )
     if not found.bank_ids:
         return StudyDone(
             reason="no_subscriptions",
@@ -368,6 +378,16 @@ def study_next(*, learner: Any, now: datetime) -> StudyItem | StudyDone:
         issued = item_issue(learner=learner, card=card, state=state, prefs=prefs, now=now)
         if issued is not None:
             return issued[1]
+    if found.new_skipped:
+        # Every card before the new ones failed to issue (a broken template): look at all.
+        tried = {card.pk for card, _state in found.pairs}
+        found = _study_candidates(learner=learner, prefs=prefs, now=now, limit=CANDIDATES)
+        for card, state in found.pairs:
+            if card.pk in tried:
+                continue
+            issued = item_issue(learner=learner, card=card, state=state, prefs=prefs, now=now)
+            if issued is not None:
+                return issued[1]
     return StudyDone(
         reason="done_for_today",
         next_due=next_due_at(learner=learner, bank_ids=found.bank_ids),
