@@ -18,7 +18,10 @@ Percentages: a template with ``ratio = True`` (IoU, probabilities, parameter rat
 """
 
 from compute.templates import (  # noqa: F401  (importing registers the templates)
+    t_architectures,
+    t_attention,
     t_boxes,
+    t_compression,
     t_conv,
     t_detection,
     t_losses,
@@ -26,6 +29,7 @@ from compute.templates import (  # noqa: F401  (importing registers the template
     t_params,
     t_pooling,
     t_receptive,
+    t_schedules,
     t_tensors,
     t_training,
 )
