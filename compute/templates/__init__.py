@@ -23,6 +23,7 @@ from compute.templates import (  # noqa: F401  (importing registers the template
     t_boxes,
     t_compression,
     t_conv,
+    t_deploy,
     t_detection,
     t_losses,
     t_metrics,
