@@ -5,12 +5,12 @@ from __future__ import annotations
 from compute import memory
 from compute.templates.base import AnswerKind, Bilingual, Draw, Params, Template, Tolerance, Value
 from compute.templates.engine import register
-from compute.templates.fmt import mis
+from compute.templates.fmt import mis, num
 
 __all__ = ["DeployTrainingMemory"]
 
 #: Model sizes in billions of parameters (common model scales).
-_SIZES_B = (0.125, 0.35, 0.7, 1.3, 1.5, 2.7, 6.7, 7.0, 7.5, 13.0, 30.0, 65.0)
+_SIZES_B = (0.125, 0.35, 0.7, 1.3, 1.5, 2.7, 6.7, 7, 7.5, 13, 30, 65)
 
 _OPT_NAMES = {
     "sgd": ("SGD(无动量)", "SGD (no momentum)"),
@@ -29,13 +29,13 @@ _PREC_NAMES = {
 
 def _gb(p: Params, bytes_per_param: int) -> float:
     """Return ``bytes_per_param`` times the parameter count, in decimal GB."""
-    params: int = p["params"]
+    params: int = p["_params"]
     return params * bytes_per_param / 1e9
 
 
 def _size(p: Params) -> str:
-    """Return the model size in billions as displayed (``7``, ``0.35``); exact for ``_SIZES_B``."""
-    return f"{p['size_b']:g}"
+    """Return the model size in billions as displayed (``7``, ``0.35``)."""
+    return num(p["size_b"])
 
 
 def _per_param(p: Params) -> int:
@@ -102,11 +102,11 @@ class DeployTrainingMemory(Template):
     )
 
     def sample(self, draw: Draw) -> Params:
-        """Draw the model size (billions), the optimizer and the precision."""
+        """Draw the model size (billions; ``_params`` is the exact count), optimizer and precision."""
         size_b = draw.pick("size_b", _SIZES_B)
         return {
             "size_b": size_b,
-            "params": round(size_b * 1e9),
+            "_params": round(size_b * 1e9),
             "optimizer": draw.pick("optimizer", memory.OPTIMIZERS),
             "precision": draw.pick("precision", memory.PRECISIONS),
         }
@@ -114,7 +114,7 @@ class DeployTrainingMemory(Template):
     def answer(self, p: Params) -> Value:
         """Return ``memory.model_state_gb``."""
         return memory.model_state_gb(
-            params=p["params"], optimizer=p["optimizer"], precision=p["precision"]
+            params=p["_params"], optimizer=p["optimizer"], precision=p["precision"]
         )
 
     def prompt(self, p: Params) -> Bilingual:

@@ -97,4 +97,4 @@ def test_template_variants_match_torch_bytes_per_parameter() -> None:
         v = generate("deploy.training_memory", seed)
         p = v.params
         per_param = torch_model_state_bytes([(5, 3)], p["optimizer"], p["precision"]) / 15
-        assert v.answer == pytest.approx(p["params"] * per_param / 1e9, rel=1e-12)
+        assert v.answer == pytest.approx(p["_params"] * per_param / 1e9, rel=1e-12)

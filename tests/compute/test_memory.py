@@ -52,7 +52,7 @@ def test_template_answers_and_misconceptions_differ() -> None:
         per_param = memory.bytes_per_parameter(
             optimizer=str(p["optimizer"]), precision=str(p["precision"])
         )
-        assert v.answer == pytest.approx(int(p["params"]) * per_param / 1e9)
+        assert v.answer == pytest.approx(int(p["_params"]) * per_param / 1e9)
         answer = float(v.answer)  # type: ignore[arg-type]
         values = [float(m.value) for m in v.misconceptions]  # type: ignore[arg-type]
         assert len(values) >= 2
