@@ -26,6 +26,7 @@ from compute.templates import (  # noqa: F401  (importing registers the template
     t_deploy,
     t_detection,
     t_losses,
+    t_margins,
     t_metrics,
     t_params,
     t_pooling,
