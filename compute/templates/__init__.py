@@ -26,6 +26,7 @@ from compute.templates import (  # noqa: F401  (importing registers the template
     t_params,
     t_pooling,
     t_receptive,
+    t_segmentation,
     t_tensors,
     t_training,
 )
