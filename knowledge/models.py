@@ -47,16 +47,39 @@ class Topic(models.Model):
 
 
 class Source(models.Model):
-    """A source document the bank was written from."""
+    """A document cards cite: a seed note the bank was written from, or a reference beyond them.
+
+    Seed documents name their file in ``../shared/seeds``; papers and reference implementations
+    (what interviews ask beyond the seeds) name their authors, year and address instead.
+    """
+
+    class Kind(models.TextChoices):
+        SEED = "seed", "Seed document"
+        PAPER = "paper", "Paper"
+        IMPLEMENTATION = "implementation", "Reference implementation"
 
     code = models.CharField(max_length=20, unique=True)
-    file_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SEED)
+    file_name = models.CharField(max_length=200, blank=True)
     title_zh = models.CharField(max_length=300)
     title_en = models.CharField(max_length=300)
+    authors = models.CharField(max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True)
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            # A seed names its file; a paper or implementation names its authors and year.
+            models.CheckConstraint(
+                condition=(Q(kind="seed") & ~Q(file_name=""))
+                | (
+                    Q(kind__in=["paper", "implementation"]) & ~Q(authors="") & Q(year__isnull=False)
+                ),
+                name="source_seed_has_file_reference_has_authors_year",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code}: {self.title_en}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -72,8 +73,10 @@ class SourceSectionInline(admin.TabularInline[SourceSection, Source]):
 
 @admin.register(Source)
 class SourceAdmin(CuratedAdmin):
-    list_display = ["code", "title_en", "file_name"]
+    list_display = ["code", "kind", "title_en", "file_name", "year"]
     inlines = [SourceSectionInline]
+    # A reference's address typed without a scheme means https (Django 6's default already).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Save each section through the taxonomy services, so each change is recorded."""

@@ -25,6 +25,8 @@ class FieldLimits:
     source_code: int = 20
     section_id: int = 50
     source_file: int = 200
+    authors: int = 500
+    url: int = 500
     title: int = 200
     section_title: int = 300
     # A PositiveIntegerField: PostgreSQL's range, the narrower of the two databases'.
@@ -83,6 +85,8 @@ def field_limits() -> FieldLimits:
         source_code=_max_length(Source, "code"),
         section_id=_max_length(SourceSection, "section_id"),
         source_file=_max_length(Source, "file_name"),
+        authors=_max_length(Source, "authors"),
+        url=_max_length(Source, "url"),
         title=min(_max_length(Bank, "title_en"), _max_length(Topic, "title_en")),
         section_title=min(_max_length(Source, "title_en"), _max_length(SourceSection, "title_en")),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,25 @@ def validate_topics(
     return slugs
 
 
+# A document without ``kind`` is a seed note; the others are references beyond the seeds.
+SOURCE_KINDS = ("seed", "paper", "implementation")
+URL_RE = re.compile(r"^https?://[^\s]+$")
+YEARS = range(1900, 2101)
+
+
+def _check_reference(doc: Mapping[str, Any], check: Checker, limits: FieldLimits) -> None:
+    """Check the fields that identify a paper or a reference implementation."""
+    authors = doc.get("authors")
+    if not isinstance(authors, str) or not authors.strip() or len(authors) > limits.authors:
+        check.error("authors", f"must be the authors' names (at most {limits.authors} characters)")
+    year = doc.get("year")
+    if isinstance(year, bool) or not isinstance(year, int) or year not in YEARS:
+        check.error("year", "must be the year of publication or release, such as 2015")
+    url = doc.get("url")
+    if not isinstance(url, str) or len(url) > limits.url or not URL_RE.match(url):
+        check.error("url", f"must be an http(s) address of at most {limits.url} characters")
+
+
 def validate_sources(
     sources: list[tuple[str, Any]], errors: list[FixtureError], limits: FieldLimits
 ) -> None:
@@ -83,7 +103,14 @@ def validate_sources(
         if not isinstance(doc, Mapping):
             check.error("", "a source file must be a mapping")
             continue
-        check.keys(doc, "", ("id", "file", "title", "sections"))
+        kind = doc.get("kind", "seed")
+        if kind not in SOURCE_KINDS:
+            check.error("kind", f"must be one of {', '.join(SOURCE_KINDS)}")
+            continue
+        if kind == "seed":
+            check.keys(doc, "", ("id", "file", "title", "sections"), ("kind",))
+        else:
+            check.keys(doc, "", ("id", "kind", "title", "authors", "year", "url", "sections"))
         doc_id = doc.get("id")
         if not isinstance(doc_id, str) or Path(name).stem != doc_id:
             check.error("id", f"must be a string equal to the file name ({Path(name).stem!r})")
@@ -93,11 +120,18 @@ def validate_sources(
             check.error("id", "duplicate document id")
         else:
             doc_ids.add(doc_id)
-        file_name = doc.get("file")
-        if not isinstance(file_name, str) or len(file_name) > limits.source_file:
-            check.error(
-                "file", f"must be the seed file name (at most {limits.source_file} characters)"
-            )
+        if kind == "seed":
+            file_name = doc.get("file")
+            if (
+                not isinstance(file_name, str)
+                or not file_name
+                or len(file_name) > limits.source_file
+            ):
+                check.error(
+                    "file", f"must be the seed file name (at most {limits.source_file} characters)"
+                )
+        else:
+            _check_reference(doc, check, limits)
         check.text(doc.get("title"), "title", max_length=limits.section_title)
         sections = doc.get("sections")
         if not isinstance(sections, list) or not sections:

@@ -29,6 +29,7 @@ from .card_content import (
 from .card_rules import card_problems, resolved
 from .cards import write
 from .common import Actor, CardConflict
+from .taxonomy import taxonomy_content
 
 __all__ = [
     "BankImportError",
@@ -179,9 +180,7 @@ def _database_bank_data(name: str, banks: list[Bank], cards: list[tuple[str, Any
             (
                 f"{source.code}.yaml",
                 {
-                    "id": source.code,
-                    "file": source.file_name,
-                    "title": {"zh": source.title_zh, "en": source.title_en},
+                    **taxonomy_content(source),
                     "sections": [
                         {"id": s.section_id, "title": {"zh": s.title_zh, "en": s.title_en}}
                         for s in source.sections.all()

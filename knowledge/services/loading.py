@@ -210,13 +210,19 @@ def _load_sources(
         f"{s.source.code}:{s.section_id}": s for s in SourceSection.objects.select_related("source")
     }
     for _file, doc in docs:
-        wanted = {"id": doc["id"], "file": doc["file"], "title": doc["title"]}
 
         def build_source(source: Source | None, doc: Any = doc) -> Source:
             source = source or Source(code=doc["id"])
-            source.file_name = doc["file"]
+            source.kind = doc.get("kind", Source.Kind.SEED)
+            source.file_name = doc.get("file", "")
             source.title_zh, source.title_en = doc["title"]["zh"], doc["title"]["en"]
+            source.authors = doc.get("authors", "")
+            source.year = doc.get("year")
+            source.url = doc.get("url", "")
             return source
+
+        # The fixture's shape of a source is taxonomy_content's, whatever its kind.
+        wanted = taxonomy_content(build_source(None))
 
         source = source_rows.apply(
             doc["id"], sources.get(doc["id"]), wanted, taxonomy_content, build_source, _loader_save

@@ -53,7 +53,16 @@ def taxonomy_content(obj: TaxonomyObject) -> dict[str, Any]:
             "position": obj.position,
         }
     if isinstance(obj, Source):
-        return {"id": obj.code, "file": obj.file_name, "title": _bilingual(obj, "title")}
+        if obj.kind == Source.Kind.SEED:
+            return {"id": obj.code, "file": obj.file_name, "title": _bilingual(obj, "title")}
+        return {
+            "id": obj.code,
+            "kind": obj.kind,
+            "title": _bilingual(obj, "title"),
+            "authors": obj.authors,
+            "year": obj.year,
+            "url": obj.url,
+        }
     if isinstance(obj, SourceSection):
         return {
             "source": obj.source.code,
