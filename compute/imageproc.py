@@ -12,7 +12,13 @@ Filters. Deep-learning "convolution" is cross-correlation: the response at a pix
 ``scipy.ndimage.correlate``). True convolution flips the kernel in both axes first; for the
 antisymmetric Sobel kernels that only flips the sign. Image rows grow downwards and columns to
 the right, so ``G_x > 0`` where intensity increases to the right and ``G_y > 0`` where it
-increases downwards. Every function raises ``ValueError`` on invalid input.
+increases downwards.
+
+Interpolation. :func:`bilinear_sample` reads an image at a real position ``(x, y)`` given in
+pixel-index coordinates (``x`` the column, ``y`` the row, pixel centres at integers: the
+``align_corners=True`` convention of ``torch.nn.functional.grid_sample`` and the convention of
+``scipy.ndimage.map_coordinates(order=1)``). Every function raises ``ValueError`` on invalid
+input.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ __all__ = [
     "PREWITT_X",
     "SOBEL_X",
     "SOBEL_Y",
+    "bilinear_sample",
     "correlate2d_valid",
     "equalize_levels",
     "gaussian_kernel",
@@ -128,3 +135,27 @@ def gaussian_kernel(size: int, sigma: float) -> FloatArray:
     g = np.exp(-(x**2) / (2 * s * s))
     g /= g.sum()
     return np.outer(g, g)
+
+
+def bilinear_sample(image: npt.ArrayLike, x: float, y: float) -> float:
+    """Return the bilinear interpolation of ``image`` at column ``x``, row ``y``.
+
+    With ``x0 = floor(x)``, ``a = x - x0`` (likewise ``y0``, ``b``) the value is
+    ``(1-a)(1-b) I[y0, x0] + a(1-b) I[y0, x0+1] + (1-a) b I[y0+1, x0] + a b I[y0+1, x0+1]``.
+    Raises ``ValueError`` for a non-2-D or non-finite image, or a position outside
+    ``[0, W-1] x [0, H-1]``.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    if img.ndim != 2 or img.size == 0:
+        raise ValueError("image must be a non-empty 2-D array")
+    check_finite("image", img)
+    h, w = img.shape
+    fx, fy = float(x), float(y)
+    if not (0.0 <= fx <= w - 1 and 0.0 <= fy <= h - 1):
+        raise ValueError(f"position ({x!r}, {y!r}) is outside the image of shape {img.shape}")
+    x0, y0 = min(math.floor(fx), max(w - 2, 0)), min(math.floor(fy), max(h - 2, 0))
+    a, b = fx - x0, fy - y0
+    x1, y1 = min(x0 + 1, w - 1), min(y0 + 1, h - 1)
+    top = (1 - a) * img[y0, x0] + a * img[y0, x1]
+    bottom = (1 - a) * img[y1, x0] + a * img[y1, x1]
+    return float((1 - b) * top + b * bottom)

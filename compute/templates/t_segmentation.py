@@ -17,6 +17,7 @@ from compute.templates.engine import register
 from compute.templates.fmt import mis, num
 
 __all__ = [
+    "CvBilinear",
     "CvHistEqualization",
     "CvSobel",
     "SegAspp",
@@ -921,4 +922,111 @@ class CvSobel(Template):
             zh=f"$K_x$ 是右列减左列(中间行权重 2),$K_y$ 是下行减上行:\n{f}\n梯度幅值 $\\sqrt{{G_x^2+G_y^2}}\\approx{mag:.2f}$。",
             en=f"$K_x$ is right column minus left (middle row weighted 2), $K_y$ bottom row "
             f"minus top:\n{f}\nThe gradient magnitude is $\\sqrt{{G_x^2+G_y^2}}\\approx{mag:.2f}$.",
+        )
+
+
+def _corners(p: Params) -> tuple[float, float, float, float]:
+    """Return (top-left, top-right, bottom-left, bottom-right) around the point."""
+    q = p["q"]
+    return q[0][0], q[0][1], q[1][0], q[1][1]
+
+
+def _weighted_corners(p: Params, a: float, b: float) -> float:
+    """Bilinear weights with horizontal fraction ``a`` and vertical fraction ``b``."""
+    tl, tr, bl, br = _corners(p)
+    return (1 - a) * (1 - b) * tl + a * (1 - b) * tr + (1 - a) * b * bl + a * b * br
+
+
+@register
+class CvBilinear(Template):
+    """Bilinear interpolation inside one 2x2 cell."""
+
+    id = "cv.bilinear"
+    version = 1
+    kind = AnswerKind.REAL
+    tolerance = Tolerance(abs=0.01)
+    real_format = ".3f"
+    title = Bilingual(zh="双线性插值", en="Bilinear interpolation")
+    misconceptions = (
+        mis(
+            "nearest_neighbour",
+            lambda p: float(p["q"][round(p["b"])][round(p["a"])]),
+            "这是最近邻插值的结果;双线性要按到四个像素的距离加权。",
+            "That is nearest-neighbour interpolation; bilinear weights all four pixels by "
+            "distance.",
+        ),
+        mis(
+            "plain_average",
+            lambda p: sum(_corners(p)) / 4,
+            "四个像素的权重不相等:离采样点越近的像素权重越大,权重是 $(1-a)(1-b)$、$a(1-b)$ 等。",
+            "The four weights are not equal: nearer pixels weigh more, with weights "
+            "$(1-a)(1-b)$, $a(1-b)$ and so on.",
+        ),
+        mis(
+            "weights_swapped",
+            lambda p: _weighted_corners(p, 1 - p["a"], 1 - p["b"]),
+            "权重是到**对面**像素的距离:离左上角的水平距离为 $a$ 时,左上角的权重含 $(1-a)$,不是 $a$。",
+            "Each weight is the distance to the **opposite** pixel: at horizontal distance $a$ "
+            "from the top-left pixel, its weight carries $(1-a)$, not $a$.",
+        ),
+        mis(
+            "axes_swapped",
+            lambda p: _weighted_corners(p, p["b"], p["a"]),
+            "$x$ 是列(水平)方向、$y$ 是行(竖直)方向;你把两个方向的小数部分用反了。",
+            "$x$ runs along the columns (horizontal), $y$ along the rows (vertical); you "
+            "swapped the two fractions.",
+        ),
+    )
+
+    def sample(self, draw: Draw) -> Params:
+        """Draw a 2x2 cell of grey values and a point inside it."""
+        q = (
+            (draw.free(0, 25) * 10, draw.free(0, 25) * 10),
+            (draw.free(0, 25) * 10, draw.free(0, 25) * 10),
+        )
+        x0, y0 = draw.free(10, 200), draw.free(10, 200)
+        a = draw.pick("a", (0.1, 0.2, 0.25, 0.3, 0.4, 0.6, 0.7, 0.75, 0.8, 0.9))
+        b = draw.pick("b", (0.1, 0.2, 0.25, 0.3, 0.4, 0.6, 0.7, 0.75, 0.8, 0.9))
+        return {"q": q, "x0": x0, "y0": y0, "a": a, "b": b}
+
+    def answer(self, p: Params) -> Value:
+        """Return ``imageproc.bilinear_sample`` at the point."""
+        if not (0 < p["a"] < 1 and 0 < p["b"] < 1):
+            raise ValueError("the point must lie strictly inside the cell")
+        if len(set(_corners(p))) < 4:
+            raise ValueError("equal corners hide the mistakes")
+        return imageproc.bilinear_sample(p["q"], p["a"], p["b"])
+
+    def prompt(self, p: Params) -> Bilingual:
+        """Render the cell and the point."""
+        (tl, tr), (bl, br) = p["q"]
+        x0, y0, a, b = p["x0"], p["y0"], p["a"], p["b"]
+        x, y = round(x0 + a, 2), round(y0 + b, 2)
+        table = (
+            f"| | $x={x0}$ | $x={x0 + 1}$ |\n|---|---|---|\n| $y={y0}$ | {tl} | {tr} |\n"
+            f"| $y={y0 + 1}$ | {bl} | {br} |"
+        )
+        return Bilingual(
+            zh=f"灰度图中四个相邻像素的值如下($x$ 为列、向右增大,$y$ 为行、向下增大,像素中心在整数坐标):\n\n{table}\n\n"
+            f"用双线性插值求位置 $(x, y)=({x}, {y})$ 处的灰度值(小数部分 $a={num(a)}$,$b={num(b)}$)。",
+            en="Four neighbouring pixels of a grey image ($x$ is the column, growing right; $y$ "
+            "the row, growing down; pixel centres at integer coordinates):\n\n"
+            f"{table}\n\nBy bilinear interpolation, what is the value at $(x, y)=({x}, {y})$ "
+            f"(fractional parts $a={num(a)}$, $b={num(b)}$)?",
+        )
+
+    def solution(self, p: Params, answer: Value) -> Bilingual:
+        """Render the two horizontal passes and the vertical one."""
+        (tl, tr), (bl, br) = p["q"]
+        a, b = num(p["a"]), num(p["b"])
+        top = (1 - p["a"]) * tl + p["a"] * tr
+        bottom = (1 - p["a"]) * bl + p["a"] * br
+        f = (
+            f"$$f_{{top}}=(1-{a})\\cdot{tl}+{a}\\cdot{tr}={top:.3f},\\quad "
+            f"f_{{bottom}}=(1-{a})\\cdot{bl}+{a}\\cdot{br}={bottom:.3f}$$\n"
+            f"$$f=(1-{b})\\cdot{top:.3f}+{b}\\cdot{bottom:.3f}\\approx{answer:.3f}$$"
+        )
+        return Bilingual(
+            zh=f"先沿 $x$ 方向在上下两行各做一次线性插值,再沿 $y$ 方向插值:\n{f}",
+            en=f"Interpolate along $x$ in the top and bottom rows, then along $y$:\n{f}",
         )

@@ -383,3 +383,30 @@ def test_gaussian_kernel_is_separable_and_normalized() -> None:
         np.testing.assert_allclose(
             imageproc.correlate2d_valid(img, k), two_pass[r : 9 - r, r : 9 - r], atol=1e-12
         )
+
+
+def test_bilinear_matches_scipy_map_coordinates() -> None:
+    rng = np.random.default_rng(13)
+    for _ in range(3000):
+        h, w = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+        img = rng.normal(size=(h, w))
+        x, y = float(rng.uniform(0, w - 1)), float(rng.uniform(0, h - 1))
+        if rng.random() < 0.1:
+            x = float(w - 1)  # the last column exactly
+        want = ndimage.map_coordinates(img, [[y], [x]], order=1)[0]
+        assert imageproc.bilinear_sample(img, x, y) == pytest.approx(want, abs=1e-12)
+    with pytest.raises(ValueError, match="outside"):
+        imageproc.bilinear_sample(np.ones((2, 2)), 1.5, 0.0)
+
+
+@pytest.mark.crosscheck
+def test_bilinear_template_matches_torch_grid_sample() -> None:
+    torch = pytest.importorskip("torch")
+    for seed in SEEDS:
+        v = generate("cv.bilinear", seed)
+        p = v.params
+        img = torch.tensor(p["q"], dtype=torch.float64)[None, None]
+        # align_corners=True: -1 and 1 are the centres of the first and last pixels.
+        grid = torch.tensor([[[[2 * p["a"] - 1, 2 * p["b"] - 1]]]], dtype=torch.float64)
+        want = torch.nn.functional.grid_sample(img, grid, align_corners=True)[0, 0, 0, 0]
+        assert v.answer == pytest.approx(float(want), abs=1e-9), seed
