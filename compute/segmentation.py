@@ -22,6 +22,11 @@ Dice. For two binary masks ``A`` (truth) and ``B`` (prediction),
 ``IoU = |A n B| / |A u B|``; the two determine each other: ``Dice = 2 IoU / (1 + IoU)`` and
 ``IoU = Dice / (2 - Dice)``.
 
+Panoptic quality (Kirillov et al., 2019). Per class, a predicted and a ground-truth segment
+match when their IoU is strictly above 0.5 (segments do not overlap, so such a match is unique);
+``PQ = sum_TP IoU / (|TP| + |FP|/2 + |FN|/2) = SQ * RQ`` with ``SQ`` the mean IoU of the matches
+and ``RQ = |TP| / (|TP| + |FP|/2 + |FN|/2)``.
+
 Sizes. The original U-Net (Ronneberger et al., 2015) uses unpadded ("valid") 3x3 convolutions,
 2x2 max pooling and 2x2 stride-2 up-convolutions, and centre-crops each skip feature map to the
 size of the upsampled map before concatenating. DeepLab's backbone at output stride ``s`` and
@@ -46,6 +51,7 @@ from compute.conv import effective_kernel_size
 __all__ = [
     "DEEPLABV3_ASPP_RATES_OS16",
     "PSP_BINS",
+    "PanopticQuality",
     "SegScores",
     "UNetSizes",
     "adaptive_pool_windows",
@@ -56,6 +62,7 @@ __all__ = [
     "dice_from_iou",
     "iou_from_dice",
     "output_stride_size",
+    "panoptic_quality",
     "psp_concat_channels",
     "segmentation_confusion",
     "segmentation_scores",
@@ -301,3 +308,36 @@ def psp_concat_channels(in_channels: int, bins: Sequence[int] = PSP_BINS) -> int
     if levels == 0 or c % levels:
         raise ValueError(f"in_channels {c} must split evenly over {levels} pyramid levels")
     return c + levels * (c // levels)
+
+
+class PanopticQuality(NamedTuple):
+    """PQ of one class and its two factors."""
+
+    pq: float
+    sq: float
+    rq: float
+
+
+def panoptic_quality(tp_ious: Sequence[float], fp: int, fn: int) -> PanopticQuality:
+    """Return ``(PQ, SQ, RQ)`` from the IoUs of the matched pairs and the unmatched counts.
+
+    Every IoU must lie in ``(0.5, 1]`` (a match needs IoU > 0.5). With no segment at all
+    (``TP = FP = FN = 0``) the class is undefined and ``ValueError`` is raised, as it is for
+    negative counts or an IoU outside ``(0.5, 1]``. With no match, PQ = SQ = RQ = 0.
+    """
+    ious = [float(x) for x in tp_ious]
+    f_p = check_int("fp", fp)
+    f_n = check_int("fn", fn)
+    if f_p < 0 or f_n < 0:
+        raise ValueError("fp and fn must be >= 0")
+    if any(not 0.5 < x <= 1.0 for x in ious):
+        raise ValueError("tp_ious must lie in (0.5, 1]: a match needs IoU > 0.5")
+    tp = len(ious)
+    if tp + f_p + f_n == 0:
+        raise ValueError("no segment of this class: PQ is undefined")
+    denom = tp + 0.5 * f_p + 0.5 * f_n
+    if tp == 0:
+        return PanopticQuality(0.0, 0.0, 0.0)
+    sq = sum(ious) / tp
+    rq = tp / denom
+    return PanopticQuality(sum(ious) / denom, sq, rq)

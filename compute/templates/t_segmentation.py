@@ -23,6 +23,7 @@ __all__ = [
     "SegAspp",
     "SegDice",
     "SegMiou",
+    "SegPanopticQuality",
     "SegPixelAccuracy",
     "SegPspWindows",
     "SegUnetCrop",
@@ -1029,4 +1030,86 @@ class CvBilinear(Template):
         return Bilingual(
             zh=f"先沿 $x$ 方向在上下两行各做一次线性插值,再沿 $y$ 方向插值:\n{f}",
             en=f"Interpolate along $x$ in the top and bottom rows, then along $y$:\n{f}",
+        )
+
+
+@register
+class SegPanopticQuality(Template):
+    """Panoptic quality of one class from its matches and unmatched segments."""
+
+    id = "seg.panoptic_quality"
+    version = 1
+    kind = AnswerKind.REAL
+    ratio = True
+    tolerance = _TOL
+    real_format = ".4f"
+    title = Bilingual(zh="全景质量 PQ", en="Panoptic quality (PQ)")
+    misconceptions = (
+        mis(
+            "no_half_weights",
+            lambda p: sum(p["ious"]) / (len(p["ious"]) + p["fp"] + p["fn"]),
+            "分母里 FP 和 FN 各乘 1/2(与 F1 一致):$|TP|+\\tfrac12|FP|+\\tfrac12|FN|$。",
+            "FP and FN each count one half in the denominator (as in F1): "
+            "$|TP|+\\tfrac12|FP|+\\tfrac12|FN|$.",
+        ),
+        mis(
+            "sq_only",
+            lambda p: segmentation.panoptic_quality(p["ious"], p["fp"], p["fn"]).sq,
+            "这只是 SQ(匹配片段的平均 IoU);PQ 还要乘以识别质量 RQ。",
+            "That is only SQ (the mean IoU of the matches); PQ also multiplies by the "
+            "recognition quality RQ.",
+        ),
+        mis(
+            "rq_only",
+            lambda p: segmentation.panoptic_quality(p["ious"], p["fp"], p["fn"]).rq,
+            "这只是 RQ(F1 形式的识别质量);PQ 的分子是匹配对 IoU 之和,不是 TP 个数。",
+            "That is only RQ (the F1-style recognition quality); PQ's numerator is the sum of "
+            "the matched IoUs, not the TP count.",
+        ),
+        mis(
+            "fn_ignored",
+            lambda p: sum(p["ious"]) / (len(p["ious"]) + 0.5 * p["fp"]) if p["fn"] else None,
+            "漏掉的真实片段(FN)也要计入分母。",
+            "Missed ground-truth segments (FN) count in the denominator too.",
+        ),
+    )
+
+    def sample(self, draw: Draw) -> Params:
+        """Draw 2-4 match IoUs above 0.5 and the unmatched counts."""
+        n = draw.integer("matches", 2, 4)
+        ious = tuple(round(0.55 + 0.4 * draw.uniform(), 2) for _ in range(n))
+        return {"ious": ious, "fp": draw.integer("fp", 0, 3), "fn": draw.integer("fn", 1, 3)}
+
+    def answer(self, p: Params) -> Value:
+        """Return ``panoptic_quality(...).pq``."""
+        if p["fp"] + p["fn"] == 0:
+            raise ValueError("no unmatched segment: PQ equals SQ")
+        return segmentation.panoptic_quality(p["ious"], p["fp"], p["fn"]).pq
+
+    def prompt(self, p: Params) -> Bilingual:
+        """Render the matches."""
+        ious = ", ".join(num(x) for x in p["ious"])
+        return Bilingual(
+            zh=f"在一张验证图上,“车”这一类的预测片段与真实片段按 IoU > 0.5 匹配,得到 {len(p['ious'])} 对匹配,"
+            f"IoU 分别为 {ious};另有 {p['fp']} 个未匹配的预测片段和 {p['fn']} 个未匹配的真实片段。"
+            f"该类的全景质量 PQ 是多少?{_HINT[0]}",
+            en=f"On a validation image, the 'car' class's predicted and ground-truth segments are "
+            f"matched at IoU > 0.5: {len(p['ious'])} matches with IoUs {ious}; "
+            f"{p['fp']} predicted and {p['fn']} ground-truth segments stay unmatched. What is the "
+            f"class's panoptic quality (PQ)? {_HINT[1]}",
+        )
+
+    def solution(self, p: Params, answer: Value) -> Bilingual:
+        """Render SQ, RQ and their product."""
+        r = segmentation.panoptic_quality(p["ious"], p["fp"], p["fn"])
+        tp, fp, fn = len(p["ious"]), p["fp"], p["fn"]
+        terms = "+".join(num(x) for x in p["ious"])
+        f = (
+            f"$$SQ=\\frac{{{terms}}}{{{tp}}}\\approx{r.sq:.4f},\\quad RQ=\\frac{{{tp}}}"
+            f"{{{tp}+\\frac12\\cdot{fp}+\\frac12\\cdot{fn}}}\\approx{r.rq:.4f}$$\n"
+            f"$$PQ=SQ\\times RQ\\approx{answer:.4f}$$"
+        )
+        return Bilingual(
+            zh=f"SQ 是匹配对的平均 IoU,RQ 是 F1 形式的识别质量:\n{f}",
+            en=f"SQ is the matches' mean IoU, RQ the F1-style recognition quality:\n{f}",
         )

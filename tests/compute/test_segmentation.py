@@ -410,3 +410,70 @@ def test_bilinear_template_matches_torch_grid_sample() -> None:
         grid = torch.tensor([[[[2 * p["a"] - 1, 2 * p["b"] - 1]]]], dtype=torch.float64)
         want = torch.nn.functional.grid_sample(img, grid, align_corners=True)[0, 0, 0, 0]
         assert v.answer == pytest.approx(float(want), abs=1e-9), seed
+
+
+def brute_force_pq(gt: np.ndarray, pred: np.ndarray) -> tuple[Fraction, list[float], int, int]:
+    """PQ of one class from two instance-id maps (0 = not this class), matched by brute force."""
+    gts = [g for g in np.unique(gt) if g]
+    preds = [q for q in np.unique(pred) if q]
+    matches: list[tuple[int, int, float]] = []
+    for g in gts:
+        for q in preds:
+            a, b = gt == g, pred == q
+            iou = skm.jaccard_score(a.ravel(), b.ravel(), zero_division=0)
+            if iou > 0.5:
+                matches.append((g, q, iou))
+    # Non-overlapping segments: each side appears in at most one match.
+    assert len({m[0] for m in matches}) == len(matches) == len({m[1] for m in matches})
+    tp = len(matches)
+    fp, fn = len(preds) - tp, len(gts) - tp
+    ious = [m[2] for m in matches]
+    num_ = sum(Fraction(x) for x in ious)
+    den = tp + Fraction(fp, 2) + Fraction(fn, 2)
+    return (num_ / den if den else Fraction(0)), ious, fp, fn
+
+
+def random_instances(rng: np.random.Generator, n: int) -> np.ndarray:
+    """An instance-id map of up to n axis-aligned rectangles, later ones painted over."""
+    m = np.zeros((16, 16), dtype=np.int64)
+    for k in range(1, n + 1):
+        y, x = rng.integers(0, 12, size=2)
+        h, w = rng.integers(2, 8, size=2)
+        m[y : y + h, x : x + w] = k
+    return m
+
+
+def test_panoptic_quality_matches_brute_force_matching() -> None:
+    rng = np.random.default_rng(14)
+    checked = 0
+    for _ in range(1500):
+        gt = random_instances(rng, int(rng.integers(1, 5)))
+        pred = gt.copy()
+        # Perturb: shift some instances, drop some, add spurious ones.
+        pred = np.where(rng.random(gt.shape) < 0.1, 0, pred)
+        pred = np.roll(pred, int(rng.integers(-2, 3)), axis=int(rng.integers(0, 2)))
+        extra = random_instances(rng, int(rng.integers(0, 3)))
+        pred = np.where(extra > 0, extra + 10, pred)
+        want, ious, fp, fn = brute_force_pq(gt, pred)
+        if not ious and fp + fn == 0:
+            continue
+        got = segmentation.panoptic_quality(ious, fp, fn)
+        assert got.pq == pytest.approx(float(want), abs=1e-12)
+        assert got.pq == pytest.approx(got.sq * got.rq, abs=1e-12)
+        checked += 1
+    assert checked > 1000
+
+
+def test_pq_template_matches_exact_arithmetic() -> None:
+    for seed in SEEDS:
+        v = generate("seg.panoptic_quality", seed)
+        p = v.params
+        tp = len(p["ious"])
+        want = sum(Fraction(str(x)) for x in p["ious"]) / (
+            tp + Fraction(p["fp"], 2) + Fraction(p["fn"], 2)
+        )
+        assert v.answer == pytest.approx(float(want), abs=1e-12), seed
+    with pytest.raises(ValueError, match="undefined"):
+        segmentation.panoptic_quality([], 0, 0)
+    with pytest.raises(ValueError, match="needs IoU"):
+        segmentation.panoptic_quality([0.5], 0, 0)
