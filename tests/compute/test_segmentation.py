@@ -24,6 +24,21 @@ from sklearn import metrics as skm
 from compute import imageproc, segmentation
 from compute.templates import generate
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_threaded_torch() -> Any:
+    """Thousands of tiny torch calls run far faster without intra-op thread hand-offs."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 GOLDEN = json.loads((Path(__file__).resolve().parent / "golden" / "seg.json").read_text())
 SEEDS = range(200)
 
@@ -341,7 +356,6 @@ def test_hist_template_matches_exact_arithmetic() -> None:
 @pytest.mark.crosscheck
 def test_correlation_matches_torch_and_scipy() -> None:
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(1)
     rng = np.random.default_rng(9)
     for _ in range(2000):
         img = rng.normal(size=(int(rng.integers(3, 9)), int(rng.integers(3, 9))))
