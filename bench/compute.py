@@ -306,7 +306,7 @@ def load_renderer() -> tuple[Callable[[str], str], str]:
     if rendering is not None and hasattr(rendering, "render_markdown"):
         return (
             rendering.render_markdown,
-            "knowledge.rendering.render_markdown (markdown-it-py + nh3)",
+            "knowledge.rendering.render_markdown (cmark-gfm + nh3)",
         )
     md, md_err = optional_import("markdown")
     if md is not None:

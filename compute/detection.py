@@ -65,6 +65,7 @@ __all__ = [
     "precision_recall_points",
     "ssd_boxes_per_location",
     "ssd_default_box_count",
+    "voc07_11pt_precisions",
     "yolov1_output_shape",
 ]
 
@@ -188,10 +189,13 @@ def match_detections(
     taken = np.zeros(n_gt, dtype=bool)
     if rule == "coco":
         threshold = min(iou_threshold, 1 - 1e-10)  # COCOeval's cap, so IoU 1 matches at t = 1
+        # Regular GT first; ignored ones only as a fallback (no fallback pool when none is).
+        pools = (~ignore, ignore) if ignore.any() else (~ignore,)
         for row, d in enumerate(order):
             m = -1
-            for pool in (~ignore, ignore):  # regular GT first; ignored ones only as a fallback
-                free = pool & (~taken | crowd) & (iou[row] >= threshold)
+            reachable = (~taken | crowd) & (iou[row] >= threshold)
+            for pool in pools:
+                free = pool & reachable
                 if free.any():
                     cand = np.flatnonzero(free)
                     values = iou[row, cand]
@@ -240,14 +244,17 @@ def precision_recall_points(
     hit = np.asarray(tp, dtype=bool).reshape(-1)
     if hit.shape != s.shape:
         raise ValueError(f"tp must have shape {s.shape}, got {hit.shape}")
-    keep = ~_flags(ignored, s.size, "ignored")
-    secondary = np.arange(s.size) if tie_order is None else np.asarray(tie_order, dtype=np.float64)
-    order = np.lexsort((secondary, -s))
-    order = order[keep[order]]
-    tps = np.cumsum(hit[order]).astype(np.float64)
-    fps = np.cumsum(~hit[order]).astype(np.float64)
+    if tie_order is None:
+        order = np.argsort(-s, kind="stable")  # ties in input order, as lexsort with arange
+    else:
+        order = np.lexsort((np.asarray(tie_order, dtype=np.float64), -s))
+    if ignored is not None:
+        keep = ~_flags(ignored, s.size, "ignored")
+        order = order[keep[order]]
+    tps = np.cumsum(hit[order], dtype=np.float64)  # whole numbers: exact in float64
+    ranks = np.arange(1.0, tps.size + 1.0)  # TP_k + FP_k = k
     recall = tps / float(n_gt) if n_gt > 0 else np.full(tps.shape, np.nan)
-    precision = tps / np.maximum(tps + fps, 1.0)
+    precision = tps / ranks
     return recall, precision
 
 
@@ -256,7 +263,7 @@ def _curve(recall: npt.ArrayLike, precision: npt.ArrayLike) -> tuple[FloatArray,
     p = np.asarray(precision, dtype=np.float64).reshape(-1)
     if r.shape != p.shape:
         raise ValueError(f"recall and precision differ in length: {r.size} vs {p.size}")
-    if np.any(np.diff(r) < 0):
+    if (r[1:] < r[:-1]).any():  # (not np.diff: this runs for every AP, on a few points)
         raise ValueError("recall must be non-decreasing (detections in descending score order)")
     return r, p
 
@@ -279,11 +286,20 @@ def ap_voc07_11pt(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
     reference code builds them with ``arange(0, 1.1, 0.1)``, whose 0.30000000000000004 misses a
     recall of exactly 3/10; that floating-point artefact is not reproduced (a slack of 1e-12).
     """
+    return float(voc07_11pt_precisions(recall, precision).sum() / 11.0)
+
+
+def voc07_11pt_precisions(recall: npt.ArrayLike, precision: npt.ArrayLike) -> FloatArray:
+    """Return the 11 precisions VOC2007 averages: ``[11]``, one per recall level ``k / 10``.
+
+    Entry ``k`` is ``max{precision_j : recall_j >= k / 10}``, 0 when no point reaches that
+    recall (the exact decimals, as :func:`ap_voc07_11pt` explains).
+    """
     r, p = _curve(recall, precision)
     levels = np.arange(11) / 10.0
     reached = r[None, :] >= levels[:, None] - 1e-12  # [11, D]
-    best = np.where(reached, p[None, :], 0.0).max(axis=1, initial=0.0)  # [11]
-    return float(best.sum() / 11.0)
+    best: FloatArray = np.where(reached, p[None, :], 0.0).max(axis=1, initial=0.0)  # [11]
+    return best
 
 
 def ap_voc_allpoint(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
@@ -296,8 +312,8 @@ def ap_voc_allpoint(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
     r, p = _curve(recall, precision)
     mrec = np.concatenate(([0.0], r, [1.0]))
     mpre = interpolated_precision(np.concatenate(([0.0], p, [0.0])))
-    step = np.diff(mrec)  # zero where recall does not change
-    return float(np.sum(step * mpre[1:]))
+    step = mrec[1:] - mrec[:-1]  # zero where recall does not change
+    return float((step * mpre[1:]).sum())
 
 
 def ap_coco_101pt(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
@@ -312,7 +328,8 @@ def ap_coco_101pt(recall: npt.ArrayLike, precision: npt.ArrayLike) -> float:
     :func:`ap_voc07_11pt`, which compares with the exact decimals).
     """
     r, p = _curve(recall, precision)
-    return float(np.mean(_coco_points(r, p)))
+    points = _coco_points(r, p)
+    return float(points.sum() / points.size)  # np.mean's own sum and division, without its wrapper
 
 
 def _coco_points(recall: FloatArray, precision: FloatArray) -> FloatArray:

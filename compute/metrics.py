@@ -430,13 +430,13 @@ def _binary_scores(
         raise ValueError(f"y_score must have shape {t.shape} to match y_true, got {s.shape}")
     if t.size == 0:
         raise ValueError("y_true and y_score are empty")
-    if not np.all(np.isfinite(s)):
+    if not np.isfinite(s).all():
         raise ValueError("y_score must contain only finite values")
-    present = np.unique(t)
-    if present.size > 2:
-        raise ValueError(f"y_true must be binary, found labels {present.tolist()}")
-    if present.size == 2 and pos_label not in present:
-        raise ValueError(f"pos_label={pos_label} is not a label of y_true {present.tolist()}")
+    present = sorted(set(t.tolist()))  # (np.unique costs more than the rest on a short list)
+    if len(present) > 2:
+        raise ValueError(f"y_true must be binary, found labels {present}")
+    if len(present) == 2 and pos_label not in present:
+        raise ValueError(f"pos_label={pos_label} is not a label of y_true {present}")
     return t == pos_label, s
 
 

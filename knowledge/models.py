@@ -289,6 +289,34 @@ class CardVersion(models.Model):
         return f"{self.card_id} v{self.version}"
 
 
+class MisconceptionLink(models.Model):
+    """A card that teaches the idea behind one misconception of one compute template.
+
+    Loaded by the bank loader from ``fixtures/misconception_links.yaml`` and nothing else (the
+    file is the source of truth; a reload makes the table match it). ``position`` keeps the
+    file's order, which is the order the learning engine brings the cards forward in.
+    """
+
+    template_id = models.CharField(max_length=100)
+    misconception_id = models.CharField(max_length=100)
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="misconception_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template_id", "misconception_id", "card"],
+                name="unique_misconception_link",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["template_id", "misconception_id"], name="misconception_link_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}.{self.misconception_id} -> {self.card_id}"
+
+
 class CardRevision(models.Model):
     """A snapshot of a card after each change: its edit history."""
 

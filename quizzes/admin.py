@@ -16,6 +16,9 @@ from .models import (
     BankSubscription,
     CardState,
     IssuedItem,
+    PracticeItem,
+    PracticeSession,
+    Remediation,
     ReviewLog,
     ReviewUndo,
     StudySettings,
@@ -58,8 +61,8 @@ class CardStateAdmin(_ReadOnly):
 
 @admin.register(IssuedItem)
 class IssuedItemAdmin(_ReadOnly):
-    list_display = ["id", "learner", "card", "issued_at", "expires_at", "answered"]
-    list_filter = ["answered"]
+    list_display = ["id", "learner", "card", "issued_at", "expires_at", "answered", "offline"]
+    list_filter = ["answered", "offline"]
     list_select_related = ["learner", "card"]
     search_fields = ["learner__username", "card__slug"]
     raw_id_fields = ["learner", "card", "card_version"]
@@ -89,3 +92,43 @@ class ReviewUndoAdmin(_ReadOnly):
     list_select_related = ["review", "learner"]
     search_fields = ["learner__username"]
     raw_id_fields = ["review", "learner"]
+
+
+@admin.register(Remediation)
+class RemediationAdmin(_ReadOnly):
+    list_display = [
+        "learner",
+        "card",
+        "template_id",
+        "misconception_id",
+        "created_at",
+        "consumed_at",
+    ]
+    list_select_related = ["learner", "card"]
+    search_fields = ["learner__username", "card__slug", "misconception_id"]
+    raw_id_fields = ["learner", "card", "review"]
+
+
+class PracticeItemInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = PracticeItem
+    fields = ["position", "topic", "issued"]
+    readonly_fields = ["position", "topic", "issued"]
+    raw_id_fields = ["issued", "topic"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PracticeSession)
+class PracticeSessionAdmin(_ReadOnly):
+    list_display = ["id", "learner", "status", "size", "started_at", "deadline", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["learner"]
+    search_fields = ["id", "learner__username"]
+    raw_id_fields = ["learner"]
+    inlines = [PracticeItemInline]

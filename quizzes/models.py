@@ -1,5 +1,5 @@
 """Models of the learning engine: study settings, subscriptions, card states, issued items,
-attempts and the review log.
+attempts, the review log, remediations and practice sessions.
 
 Every write goes through :mod:`quizzes.services`; reads through :mod:`quizzes.selectors`. The
 FSRS arithmetic lives in :mod:`quizzes.scheduling` (pure code); a card state row holds the
@@ -21,6 +21,9 @@ __all__ = [
     "BankSubscription",
     "CardState",
     "IssuedItem",
+    "PracticeItem",
+    "PracticeSession",
+    "Remediation",
     "ReviewLog",
     "ReviewUndo",
     "StudySettings",
@@ -151,7 +154,9 @@ class IssuedItem(models.Model):
 
     It pins the card version shown and, for a numeric card, the variant key (seed included),
     which never leaves the server. ``answered`` turns True when an attempt is accepted for it,
-    back to False if that attempt was unreadable (a format error may be corrected).
+    back to False if that attempt was unreadable (a format error may be corrected). An
+    ``offline`` item was prefetched to be answered without a network: it lives longer and its
+    answer may be uploaded after it expired, if it was given before (``quizzes.services``).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -167,6 +172,7 @@ class IssuedItem(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     answered = models.BooleanField(default=False)
+    offline = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -310,3 +316,135 @@ class ReviewUndo(models.Model):
 
     def __str__(self) -> str:
         return f"undo of review {self.review_id}"
+
+
+class Remediation(models.Model):
+    """A card brought forward because the learner made a mistake its idea explains.
+
+    Written by ``misconception_remediate`` after a wrong numeric answer whose misconception is
+    linked to the card (``knowledge.MisconceptionLink``); pending until the learner's next
+    review of the card consumes it. At most one pending row per learner and card, so repeating
+    the mistake does not push the card again while it waits.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remediations"
+    )
+    card = models.ForeignKey("knowledge.Card", on_delete=models.CASCADE, related_name="+")
+    template_id = models.CharField(max_length=100)
+    misconception_id = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    review = models.ForeignKey(
+        ReviewLog, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "card"],
+                condition=Q(consumed_at__isnull=True),
+                name="remediation_one_pending_per_card",
+            ),
+            models.CheckConstraint(
+                condition=Q(consumed_at__isnull=True) | Q(review__isnull=False),
+                name="remediation_consumed_by_a_review",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["learner", "created_at"],
+                condition=Q(consumed_at__isnull=True),
+                name="remediation_pending_by_learner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"remediation of {self.card_id} for {self.learner_id} ({self.misconception_id})"
+
+
+class PracticeSession(models.Model):
+    """A mock interview: N cards over chosen topics, optionally timed, scored per topic at the end.
+
+    Its items are ordinary issued items (answered through ``attempt_submit``, graded and
+    scheduled like any review); :class:`PracticeItem` ties them to the session. ``result`` is
+    written once every answer of a finished session is graded, and never changes after.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FINISHED = "finished", "Finished"
+        TIMED_OUT = "timed_out", "Time ran out"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_sessions"
+    )
+    # The topics the learner chose; each includes its subtopics.
+    topics = models.ManyToManyField("knowledge.Topic", related_name="+")
+    # The number of items issued: the size asked for, or fewer if the topics hold fewer cards.
+    size = models.PositiveSmallIntegerField()
+    time_limit_seconds = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size__gte=1, size__lte=100), name="practice_size_1_to_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "finished", "timed_out"]),
+                name="practice_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(time_limit_seconds__isnull=True) & Q(deadline__isnull=True))
+                | (Q(time_limit_seconds__gt=0) & Q(deadline__gt=F("started_at"))),
+                name="practice_deadline_iff_time_limit",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="active") & Q(finished_at__isnull=True))
+                | (~Q(status="active") & Q(finished_at__gte=F("started_at"))),
+                name="practice_finished_iff_not_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(result__isnull=True) | ~Q(status="active"),
+                name="practice_result_only_when_finished",
+            ),
+        ]
+        indexes = [
+            # "The learner's sessions, latest first".
+            models.Index(fields=["learner", "-started_at"], name="practice_learner_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"practice {self.id} of {self.learner_id} ({self.status})"
+
+
+class PracticeItem(models.Model):
+    """One question of a practice session: the issued item, its place and the topic it scores for.
+
+    ``shown`` is what the learner was shown (the study item without its token), so a session can
+    be resumed without drawing a new variant.
+    """
+
+    session = models.ForeignKey(PracticeSession, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    issued = models.OneToOneField(IssuedItem, on_delete=models.PROTECT, related_name="practice")
+    # The chosen topic this card counts for (the most specific one containing the card's topic).
+    topic = models.ForeignKey("knowledge.Topic", on_delete=models.PROTECT, related_name="+")
+    shown = models.JSONField()
+
+    class Meta:
+        constraints = [
+            # Also the index of "the session's items in order".
+            models.UniqueConstraint(
+                fields=["session", "position"], name="unique_practice_item_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.position} of practice {self.session_id}"

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from knowledge.models import Card, CardVersion
 
-from .models import Attempt, BankSubscription, CardState, ReviewLog, StudySettings
+from .models import Attempt, BankSubscription, CardState, Remediation, ReviewLog, StudySettings
 from .scheduling import DEFAULT_PARAMETERS, MemoryState, State
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "cards_new_for_learner",
     "learner_parameters",
     "pending_attempt_card_ids",
+    "remediations_pending",
     "reviews_today",
     "siblings_shown_today",
     "study_day",
@@ -178,6 +179,49 @@ def cards_new_for_learner(
     if exclude:
         cards = cards.exclude(id__in=exclude)
     return list(cards.prefetch_related("sections").order_by("difficulty", "id")[:limit])
+
+
+def remediations_pending(
+    *, learner: Any, bank_ids: Iterable[int], exclude_card_ids: Iterable[int] = (), limit: int
+) -> list[tuple[Card, CardState | None]]:
+    """Return up to ``limit`` cards brought forward for the learner, oldest remediation first.
+
+    Only pending remediations of published cards in ``bank_ids`` that have a version to show
+    and that the learner has not suspended qualify; each card comes with its state (None: new).
+    One query when there are none, two otherwise.
+    """
+    pending = (
+        Remediation.objects.filter(
+            learner=learner,
+            consumed_at__isnull=True,
+            card__bank_id__in=list(bank_ids),
+            card__status=Card.Status.PUBLISHED,
+        )
+        .exclude(card_id__in=list(exclude_card_ids))
+        .filter(
+            Exists(
+                CardVersion.objects.filter(card=OuterRef("card"), version=OuterRef("card__version"))
+            )
+        )
+        .filter(
+            ~Exists(
+                CardState.objects.filter(learner=learner, card=OuterRef("card"), suspended=True)
+            )
+        )
+        .select_related("card")
+        .prefetch_related("card__sections")
+        .order_by("created_at", "id")[:limit]
+    )
+    rows = list(pending)
+    if not rows:
+        return []
+    states = {
+        state.card_id: state
+        for state in CardState.objects.filter(
+            learner=learner, card_id__in=[row.card_id for row in rows]
+        )
+    }
+    return [(row.card, states.get(row.card_id)) for row in rows]
 
 
 def card_state_memory(state: CardState | None, *, now: datetime) -> MemoryState:

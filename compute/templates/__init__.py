@@ -18,14 +18,19 @@ Percentages: a template with ``ratio = True`` (IoU, probabilities, parameter rat
 """
 
 from compute.templates import (  # noqa: F401  (importing registers the templates)
+    t_architectures,
+    t_attention,
     t_boxes,
+    t_compression,
     t_conv,
+    t_det_heads,
     t_detection,
     t_losses,
     t_metrics,
     t_params,
     t_pooling,
     t_receptive,
+    t_schedules,
     t_segmentation,
     t_tensors,
     t_training,

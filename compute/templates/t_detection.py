@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
 from compute import boxes, detection
-from compute.templates.base import AnswerKind, Bilingual, Draw, Params, Template, Tolerance, Value
+from compute.templates.base import (
+    AnswerKind,
+    Bilingual,
+    Draw,
+    Misconception,
+    Params,
+    Template,
+    Tolerance,
+    Value,
+)
 from compute.templates.engine import register
 from compute.templates.fmt import mis, num
 
@@ -244,6 +254,20 @@ def _found(p: Params) -> int:
     return sum(f == "TP" for f in p["flags"])
 
 
+def _recall_over_found(
+    ap: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], float],
+) -> Misconception:
+    """Return the misconception "recall divides by the TPs found", for the AP rule ``ap``."""
+    return mis(
+        "recall_over_found",
+        lambda p: ap(*_curve(p, _found(p))),
+        "召回率的分母是全部真实目标数,不是检测到的 TP 数;漏检的目标也要计入。",
+        "Recall divides by all ground-truth objects, not by the true positives found; missed "
+        "objects count too.",
+        absorbable=True,
+    )
+
+
 def _raw_11pt(p: Params) -> float:
     r, prec = _curve(p)
     total = 0.0
@@ -329,14 +353,7 @@ class DetectionApVoc07(Template):
             "0 到 1 每隔 0.1 共有 11 个召回点,要除以 11,不是 10。",
             "0 to 1 in steps of 0.1 is 11 levels: divide by 11, not 10.",
         ),
-        mis(
-            "recall_over_found",
-            lambda p: detection.ap_voc07_11pt(*_curve(p, _found(p))),
-            "召回率的分母是全部真实目标数,不是检测到的 TP 数;漏检的目标也要计入。",
-            "Recall divides by all ground-truth objects, not by the true positives found; missed "
-            "objects count too.",
-            absorbable=True,
-        ),
+        _recall_over_found(detection.ap_voc07_11pt),
     )
 
     def sample(self, draw: Draw) -> Params:
@@ -358,12 +375,8 @@ class DetectionApVoc07(Template):
     def solution(self, p: Params, answer: Value) -> Bilingual:
         """Render the curve and the 11 sampled precisions."""
         zh, en = _curve_table(p)
-        r, prec = _curve(p)
-        values = []
-        for k in range(11):
-            reached = r >= k / 10 - 1e-12
-            values.append(float(prec[reached].max()) if reached.any() else 0.0)
-        terms = "+".join(f"{v:.4f}" for v in values)
+        values = detection.voc07_11pt_precisions(*_curve(p))
+        terms = "+".join(f"{v:.4f}" for v in values.tolist())
         f = f"$$\\text{{AP}}_{{11}}=\\frac{{1}}{{11}}\\left({terms}\\right)\\approx{answer:.4f}$$"
         return Bilingual(
             zh=f"{zh}\n\n对 $t=0,0.1,\\dots,1$,取召回率 $\\ge t$ 的位置上的最大精度(没有则为 0),再求平均:\n{f}",
@@ -397,14 +410,7 @@ class DetectionApVocAllPoint(Template):
             "the recall steps.",
             absorbable=True,
         ),
-        mis(
-            "recall_over_found",
-            lambda p: detection.ap_voc_allpoint(*_curve(p, _found(p))),
-            "召回率的分母是全部真实目标数,不是检测到的 TP 数;漏检的目标也要计入。",
-            "Recall divides by all ground-truth objects, not by the true positives found; missed "
-            "objects count too.",
-            absorbable=True,
-        ),
+        _recall_over_found(detection.ap_voc_allpoint),
     )
 
     def sample(self, draw: Draw) -> Params:

@@ -28,6 +28,15 @@ _TOL = Tolerance(abs=1e-3)
 _HINT = ("(保留 3 位以上小数,或填百分数)", "(at least 3 decimals, or a percentage)")
 
 
+class _RatioTemplate(Template):
+    """A rate in [0, 1] (entered with three decimals or as a percentage) shown to 4 decimals."""
+
+    kind = AnswerKind.REAL
+    ratio = True
+    tolerance = _TOL
+    real_format = ".4f"
+
+
 def _arrays(tp: int, fp: int, fn: int, tn: int) -> tuple[npt.NDArray[np.int64], ...]:
     """Return label arrays (y_true, y_pred) with exactly these binary counts."""
     y_true = np.repeat(np.array([1, 0, 1, 0]), [tp, fp, fn, tn])
@@ -47,6 +56,15 @@ def _table(p: Params) -> tuple[str, str]:
         f"| actually positive | {tp} | {fn} |\n| actually negative | {fp} | {tn} |"
     )
     return zh, en
+
+
+def _matrix_prompt(p: Params, lead: Bilingual, question: Bilingual) -> Bilingual:
+    """Return ``lead``, the confusion matrix of ``p``, then ``question`` with the answer hint."""
+    zh, en = _table(p)
+    return Bilingual(
+        zh=f"{lead.zh}\n\n{zh}\n\n{question.zh}{_HINT[0]}",
+        en=f"{lead.en}\n\n{en}\n\n{question.en} {_HINT[1]}",
+    )
 
 
 def _checked_counts(p: Params) -> Params:
@@ -71,16 +89,30 @@ def _frac(a: int, b: int) -> str:
     return f"\\frac{{{a}}}{{{b}}}"
 
 
+def _tp_fp_fn(draw: Draw) -> Params:
+    """Draw TP, FP and FN (no TN: F-scores ignore it) with the precision and recall they give."""
+    tp = draw.integer("tp", 5, 90)
+    fp = draw.integer("fp", 1, 70)
+    fn = draw.integer("fn", 1, 70)
+    _checked_counts({"tp": tp, "fp": fp, "fn": fn})
+    return {"tp": tp, "fp": fp, "fn": fn, "_p": tp / (tp + fp), "_r": tp / (tp + fn)}
+
+
+def _p_and_r(p: Params) -> str:
+    """Return TeX for precision and recall from TP, FP and FN, with their values."""
+    tp, fp, fn = p["tp"], p["fp"], p["fn"]
+    return (
+        f"P={_frac(tp, tp + fp)}\\approx{p['_p']:.4f},\\quad R={_frac(tp, tp + fn)}"
+        f"\\approx{p['_r']:.4f}"
+    )
+
+
 @register
-class MetricsPrecisionRecall(Template):
+class MetricsPrecisionRecall(_RatioTemplate):
     """Precision or recall from a binary confusion matrix."""
 
     id = "metrics.precision_recall"
     version = 1
-    kind = AnswerKind.REAL
-    ratio = True
-    tolerance = _TOL
-    real_format = ".4f"
     title = Bilingual(
         zh="由混淆矩阵求精确率或召回率", en="Precision or recall from a confusion matrix"
     )
@@ -136,12 +168,14 @@ class MetricsPrecisionRecall(Template):
 
     def prompt(self, p: Params) -> Bilingual:
         """Render the matrix and the question."""
-        zh, en = _table(p)
         name_zh = "精确率 (precision)" if p["asked"] == "precision" else "召回率 (recall)"
-        return Bilingual(
-            zh=f"一个二分类器在测试集上的混淆矩阵如下:\n\n{zh}\n\n它的{name_zh}是多少?{_HINT[0]}",
-            en=f"A binary classifier's confusion matrix on a test set:\n\n{en}\n\n"
-            f"What is its {p['asked']}? {_HINT[1]}",
+        return _matrix_prompt(
+            p,
+            Bilingual(
+                zh="一个二分类器在测试集上的混淆矩阵如下:",
+                en="A binary classifier's confusion matrix on a test set:",
+            ),
+            Bilingual(zh=f"它的{name_zh}是多少?", en=f"What is its {p['asked']}?"),
         )
 
     def solution(self, p: Params, answer: Value) -> Bilingual:
@@ -159,15 +193,11 @@ class MetricsPrecisionRecall(Template):
 
 
 @register
-class MetricsF1(Template):
+class MetricsF1(_RatioTemplate):
     """F1 score from counts."""
 
     id = "metrics.f1"
     version = 1
-    kind = AnswerKind.REAL
-    ratio = True
-    tolerance = _TOL
-    real_format = ".4f"
     title = Bilingual(zh="F1 分数", en="F1 score")
     misconceptions = (
         mis(
@@ -198,11 +228,7 @@ class MetricsF1(Template):
 
     def sample(self, draw: Draw) -> Params:
         """Draw TP, FP and FN."""
-        tp = draw.integer("tp", 5, 90)
-        fp = draw.integer("fp", 1, 70)
-        fn = draw.integer("fn", 1, 70)
-        _checked_counts({"tp": tp, "fp": fp, "fn": fn})
-        return {"tp": tp, "fp": fp, "fn": fn, "_p": tp / (tp + fp), "_r": tp / (tp + fn)}
+        return _tp_fp_fn(draw)
 
     def answer(self, p: Params) -> Value:
         """Return ``metrics.f1_score``."""
@@ -223,8 +249,7 @@ class MetricsF1(Template):
         """Render P, R and the harmonic mean."""
         tp, fp, fn = p["tp"], p["fp"], p["fn"]
         f = (
-            f"$$P={_frac(tp, tp + fp)}\\approx{p['_p']:.4f},\\quad R={_frac(tp, tp + fn)}"
-            f"\\approx{p['_r']:.4f}$$"
+            f"$${_p_and_r(p)}$$"
             f"$$F_1=\\frac{{2PR}}{{P+R}}=\\frac{{2TP}}{{2TP+FP+FN}}={_frac(2 * tp, 2 * tp + fp + fn)}"
             f"\\approx{answer:.4f}$$"
         )
@@ -236,15 +261,11 @@ class MetricsF1(Template):
 
 
 @register
-class MetricsFbeta(Template):
+class MetricsFbeta(_RatioTemplate):
     """F-beta score for beta 0.5 or 2."""
 
     id = "metrics.fbeta"
     version = 1
-    kind = AnswerKind.REAL
-    ratio = True
-    tolerance = _TOL
-    real_format = ".4f"
     title = Bilingual(zh="F-beta 分数", en="F-beta score")
     misconceptions = (
         mis(
@@ -271,21 +292,12 @@ class MetricsFbeta(Template):
 
     def sample(self, draw: Draw) -> Params:
         """Draw TP, FP, FN and beta."""
-        tp = draw.integer("tp", 5, 90)
-        fp = draw.integer("fp", 1, 70)
-        fn = draw.integer("fn", 1, 70)
+        p = _tp_fp_fn(draw)
         beta = draw.pick("beta", (0.5, 2, 2))
-        _checked_counts({"tp": tp, "fp": fp, "fn": fn})
         if not 0.1 <= beta <= 10 or beta == 1:
             raise ValueError(f"beta must be from 0.1 to 10 and not 1 (that is F1), got {beta}")
-        return {
-            "tp": tp,
-            "fp": fp,
-            "fn": fn,
-            "beta": beta,
-            "_p": tp / (tp + fp),
-            "_r": tp / (tp + fn),
-        }
+        rates = {"_p": p.pop("_p"), "_r": p.pop("_r")}
+        return {**p, "beta": beta, **rates}  # the parameters' order as pinned: beta before rates
 
     def answer(self, p: Params) -> Value:
         """Return ``metrics.fbeta_score``."""
@@ -304,11 +316,9 @@ class MetricsFbeta(Template):
 
     def solution(self, p: Params, answer: Value) -> Bilingual:
         """Render P, R and the weighted harmonic mean."""
-        tp, fp, fn = p["tp"], p["fp"], p["fn"]
         b2 = p["beta"] ** 2
         f = (
-            f"$$P={_frac(tp, tp + fp)}\\approx{p['_p']:.4f},\\quad R={_frac(tp, tp + fn)}"
-            f"\\approx{p['_r']:.4f},\\quad \\beta^2={num(b2)}$$"
+            f"$${_p_and_r(p)},\\quad \\beta^2={num(b2)}$$"
             f"$$F_\\beta=\\frac{{(1+\\beta^2)PR}}{{\\beta^2P+R}}\\approx{answer:.4f}$$"
         )
         return Bilingual(
@@ -318,15 +328,11 @@ class MetricsFbeta(Template):
 
 
 @register
-class MetricsAccuracyImbalance(Template):
+class MetricsAccuracyImbalance(_RatioTemplate):
     """Balanced accuracy of a classifier on imbalanced data."""
 
     id = "metrics.accuracy_imbalance"
     version = 1
-    kind = AnswerKind.REAL
-    ratio = True
-    tolerance = _TOL
-    real_format = ".4f"
     title = Bilingual(zh="类别不平衡下的准确率", en="Accuracy under class imbalance")
     misconceptions = (
         mis(
@@ -376,13 +382,16 @@ class MetricsAccuracyImbalance(Template):
 
     def prompt(self, p: Params) -> Bilingual:
         """Render the matrix of a rare-class problem."""
-        zh, en = _table(p)
-        n = p["tp"] + p["fp"] + p["fn"] + p["tn"]
-        return Bilingual(
-            zh=f"在 {n} 个样本中只有 {p['tp'] + p['fn']} 个正类。分类器的混淆矩阵为:\n\n{zh}\n\n"
-            f"它的平衡准确率 (balanced accuracy) 是多少?{_HINT[0]}",
-            en=f"Only {p['tp'] + p['fn']} of {n} samples are positive. The classifier's "
-            f"confusion matrix:\n\n{en}\n\nWhat is its balanced accuracy? {_HINT[1]}",
+        n, pos = p["tp"] + p["fp"] + p["fn"] + p["tn"], p["tp"] + p["fn"]
+        return _matrix_prompt(
+            p,
+            Bilingual(
+                zh=f"在 {n} 个样本中只有 {pos} 个正类。分类器的混淆矩阵为:",
+                en=f"Only {pos} of {n} samples are positive. The classifier's confusion matrix:",
+            ),
+            Bilingual(
+                zh="它的平衡准确率 (balanced accuracy) 是多少?", en="What is its balanced accuracy?"
+            ),
         )
 
     def solution(self, p: Params, answer: Value) -> Bilingual:
@@ -407,15 +416,11 @@ class MetricsAccuracyImbalance(Template):
 
 
 @register
-class MetricsSpecificity(Template):
+class MetricsSpecificity(_RatioTemplate):
     """Specificity or false positive rate from a confusion matrix."""
 
     id = "metrics.specificity"
     version = 1
-    kind = AnswerKind.REAL
-    ratio = True
-    tolerance = _TOL
-    real_format = ".4f"
     title = Bilingual(zh="特异度与假正率", en="Specificity and false positive rate")
     misconceptions = (
         mis(
@@ -462,14 +467,14 @@ class MetricsSpecificity(Template):
 
     def prompt(self, p: Params) -> Bilingual:
         """Render the matrix and the question."""
-        zh, en = _table(p)
         if p["asked"] == "specificity":
             q_zh, q_en = "特异度 (specificity, TNR)", "specificity (true negative rate)"
         else:
             q_zh, q_en = "假正率 (FPR)", "false positive rate (FPR)"
-        return Bilingual(
-            zh=f"二分类器的混淆矩阵如下:\n\n{zh}\n\n它的{q_zh}是多少?{_HINT[0]}",
-            en=f"A binary classifier's confusion matrix:\n\n{en}\n\nWhat is its {q_en}? {_HINT[1]}",
+        return _matrix_prompt(
+            p,
+            Bilingual(zh="二分类器的混淆矩阵如下:", en="A binary classifier's confusion matrix:"),
+            Bilingual(zh=f"它的{q_zh}是多少?", en=f"What is its {q_en}?"),
         )
 
     def solution(self, p: Params, answer: Value) -> Bilingual:
@@ -487,15 +492,11 @@ class MetricsSpecificity(Template):
 
 
 @register
-class MetricsConfusionMatrix(Template):
+class MetricsConfusionMatrix(_RatioTemplate):
     """Per-class precision or recall from a 3-class confusion matrix."""
 
     id = "metrics.confusion_matrix"
     version = 1
-    kind = AnswerKind.REAL
-    ratio = True
-    tolerance = _TOL
-    real_format = ".4f"
     title = Bilingual(
         zh="多分类混淆矩阵中的单类指标", en="A class's rate from a multi-class confusion matrix"
     )
@@ -590,15 +591,11 @@ def _ranked_rows(scores: tuple[float, ...], labels: tuple[int, ...]) -> tuple[st
 
 
 @register
-class MetricsRocAuc(Template):
+class MetricsRocAuc(_RatioTemplate):
     """ROC-AUC of a small scored list, by counting ranked pairs."""
 
     id = "metrics.roc_auc"
     version = 1
-    kind = AnswerKind.REAL
-    ratio = True
-    tolerance = _TOL
-    real_format = ".4f"
     title = Bilingual(zh="小样本的 ROC-AUC", en="ROC-AUC of a small ranked list")
     misconceptions = (
         mis(
@@ -688,15 +685,11 @@ class MetricsRocAuc(Template):
 
 
 @register
-class MetricsAveragePrecision(Template):
+class MetricsAveragePrecision(_RatioTemplate):
     """Average precision (scikit-learn's step-wise definition) of a ranked list."""
 
     id = "metrics.average_precision"
     version = 1
-    kind = AnswerKind.REAL
-    ratio = True
-    tolerance = _TOL
-    real_format = ".4f"
     title = Bilingual(zh="平均精度 AP(排序列表)", en="Average precision of a ranked list")
     misconceptions = (
         mis(

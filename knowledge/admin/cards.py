@@ -24,7 +24,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from .. import exchange, services
-from ..models import Bank, Card, CardRevision, CardVersion, KeyPoint, Option, SourceSection
+from ..models import (
+    Bank,
+    Card,
+    CardRevision,
+    CardVersion,
+    KeyPoint,
+    MisconceptionLink,
+    Option,
+    SourceSection,
+)
 from ..rendering import render_markdown
 from .common import download, owned
 from .forms import (
@@ -549,6 +558,29 @@ class CardRevisionAdmin(admin.ModelAdmin[CardRevision]):
     readonly_fields = ["card", "version", "status", "snapshot", "edited_by", "note", "created_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CardRevision]:
+        return owned(request, super().get_queryset(request), "card__bank__owner")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MisconceptionLink)
+class MisconceptionLinkAdmin(admin.ModelAdmin[MisconceptionLink]):
+    """The links the bank loader keeps in step with ``misconception_links.yaml``: read only."""
+
+    list_display = ["template_id", "misconception_id", "card", "position"]
+    list_filter = ["template_id"]
+    list_select_related = ["card"]
+    search_fields = ["template_id", "misconception_id", "card__slug"]
+    ordering = ["template_id", "misconception_id", "position"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MisconceptionLink]:
         return owned(request, super().get_queryset(request), "card__bank__owner")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

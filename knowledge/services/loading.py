@@ -8,7 +8,10 @@ content the fixtures last gave it. On the next load a row is
 * reported as a conflict, and left alone, when the row was changed since (in the admin, by an
   import) — unless the load is told to overwrite it (``overwrite`` or ``force``).
 
-Tags have no fixture of their own: they are part of the cards that name them.
+Tags have no fixture of their own: they are part of the cards that name them. The misconception
+links (``misconception_links.yaml``) are not edited anywhere else, so the loader simply makes the
+``MisconceptionLink`` table match the file: links added, moved or dropped there are added,
+re-positioned or deleted here, and an unchanged file writes nothing.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, models, transaction
 
-from ..fixture_schema import FixtureError, read_bank, validate_bank_data
-from ..models import Bank, Card, Source, SourceSection, Topic
+from ..fixture_schema import BankData, FixtureError, read_bank, validate_bank_data
+from ..misconception_links import LINKS_FILE, LinkKey, MisconceptionLinksError, links_read
+from ..models import Bank, Card, MisconceptionLink, Source, SourceSection, Topic
 from .card_rules import card_problems, resolved
 from .cards import card_snapshot, write
 from .common import CardConflict, content_digest
@@ -122,8 +126,9 @@ def bank_load(
     """
     data = read_bank(root or settings.BANK_FIXTURES_DIR)
     errors = validate_bank_data(data)
-    if errors:
-        raise BankLoadError(errors)
+    links, link_errors = _links_wanted(data)
+    if errors or link_errors:
+        raise BankLoadError(errors + link_errors)
     report = LoadReport()
     force = set(force)
 
@@ -138,11 +143,84 @@ def bank_load(
             sections = _load_sources(data.sources, rows("source"), rows("section"))
         lookup = CardLookup(banks=banks, topics=topics, sections=sections)
         _load_cards([item for _file, item in data.cards], lookup, report, overwrite, force)
+        _load_links(links)
     except (IntegrityError, CardConflict) as exc:
         raise BankLoadError([FixtureError("(database)", "", "", str(exc))]) from exc
     except DatabaseError as exc:
         raise BankLoadError([FixtureError("(database)", "", "", str(exc))]) from exc
     return report
+
+
+def _links_wanted(data: BankData) -> tuple[dict[LinkKey, list[str]], list[FixtureError]]:
+    """Return the links file's links as card UUIDs, or the problems that stop the load.
+
+    A fixtures folder without a links file has no links. A slug that names no card of the
+    fixtures or of the database is an error here; ``validate_bank`` checks the rest (kinds, statuses, templates).
+    """
+    if not (Path(data.root) / LINKS_FILE).is_file():
+        return {}, []
+    try:
+        links = links_read(data.root)
+    except MisconceptionLinksError as exc:
+        return {}, exc.errors
+    uuids = {
+        item["slug"]: str(item["uuid"])
+        for _file, item in data.cards
+        if isinstance(item, Mapping) and "slug" in item and "uuid" in item
+    }
+    absent = {slug for slugs in links.values() for slug in slugs if slug not in uuids}
+    if absent:  # cards dropped from the fixtures are kept in the database, and may be linked
+        for slug, card_uuid in Card.objects.filter(slug__in=absent).values_list("slug", "uuid"):
+            uuids[slug] = str(card_uuid)
+    errors = [
+        FixtureError(
+            LINKS_FILE, "", f"{template}.{misconception}", f"no card has the slug {slug!r}"
+        )
+        for (template, misconception), slugs in links.items()
+        for slug in slugs
+        if slug not in uuids
+    ]
+    return {
+        key: [uuids[slug] for slug in slugs if slug in uuids] for key, slugs in links.items()
+    }, errors
+
+
+def _load_links(links: dict[LinkKey, list[str]]) -> None:
+    """Make the MisconceptionLink table hold exactly ``links`` (card UUIDs, in file order)."""
+    card_ids = {
+        str(card_uuid): pk
+        for card_uuid, pk in Card.objects.filter(
+            uuid__in={u for uuids in links.values() for u in uuids}
+        ).values_list("uuid", "id")
+    }
+    wanted = {
+        (template, misconception, card_ids[uuid_]): position
+        for (template, misconception), uuids in links.items()
+        for position, uuid_ in enumerate(uuids)
+        if uuid_ in card_ids
+    }
+    stored = {
+        (link.template_id, link.misconception_id, link.card_id): link
+        for link in MisconceptionLink.objects.all()
+    }
+    gone = [link.pk for key, link in stored.items() if key not in wanted]
+    moved = [
+        (link.pk, wanted[key])
+        for key, link in stored.items()
+        if key in wanted and link.position != wanted[key]
+    ]
+    new = [
+        MisconceptionLink(template_id=t, misconception_id=m, card_id=c, position=position)
+        for (t, m, c), position in wanted.items()
+        if (t, m, c) not in stored
+    ]
+    if not (gone or moved or new):
+        return
+    with transaction.atomic():
+        MisconceptionLink.objects.filter(pk__in=gone).delete()
+        for pk, position in moved:
+            MisconceptionLink.objects.filter(pk=pk).update(position=position)
+        MisconceptionLink.objects.bulk_create(new)
 
 
 def _load_banks(items: list[tuple[str, Any]], owner: Any, rows: _Rows) -> dict[str, Bank]:

@@ -255,6 +255,9 @@ def test_three_interpolations_on_one_hand_worked_curve() -> None:
     )
     assert detection.ap_voc_allpoint(recall, precision) == pytest.approx(0.25 + 0.5 * 0.75)
     # 11-point: levels 0..0.2 -> 1, 0.3..0.7 -> 0.75, 0.8..1 -> 0.
+    np.testing.assert_array_equal(
+        detection.voc07_11pt_precisions(recall, precision), [1.0] * 3 + [0.75] * 5 + [0.0] * 3
+    )
     assert detection.ap_voc07_11pt(recall, precision) == pytest.approx((3 + 5 * 0.75) / 11)
     # 101-point: r in [0, 0.25] (26 points) -> 1, (0.25, 0.75] (50 points) -> 0.75, rest 0.
     assert detection.ap_coco_101pt(recall, precision) == pytest.approx((26 + 50 * 0.75) / 101)

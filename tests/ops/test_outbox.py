@@ -155,5 +155,12 @@ def test_probe_saved_while_redis_is_down_is_completed_exactly_once_after_it_is_b
     probe.refresh_from_db()
     assert probe.completed_at == completed_at
     assert probe.worker == isolated_broker.worker
-    log = isolated_broker.worker_log.read_text()
-    assert log.count(f"ops.complete_worker_probe[{outbox_task_id(probe)}] succeeded") == 2, log
+    # The worker stores the result before it logs the task's success: wait for the log line.
+    succeeded = f"ops.complete_worker_probe[{outbox_task_id(probe)}] succeeded"
+
+    def logged_twice() -> str | None:
+        text = isolated_broker.worker_log.read_text()
+        return text if text.count(succeeded) >= 2 else None
+
+    log = wait_until(logged_twice, timeout=RESULT_TIMEOUT, what="the second delivery's log line")
+    assert log.count(succeeded) == 2, log

@@ -9,16 +9,17 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from knowledge.models import Bank
+from knowledge.models import Bank, MisconceptionLink
 from quizzes.models import (
     Attempt,
     BankSubscription,
     CardState,
     IssuedItem,
+    Remediation,
     ReviewLog,
     StudySettings,
 )
-from quizzes.services import study_next, study_settings_update
+from quizzes.services import misconception_remediate, study_next, study_settings_update
 from tests.quizzes import factories
 from tests.quizzes.helpers import answer, study_item
 
@@ -29,11 +30,14 @@ def test_every_engine_page_opens_read_only(
     client: Client, learner: User, study_bank: Bank, now: datetime
 ) -> None:
     study_settings_update(learner=learner, new_per_day=5)
-    factories.concept(study_bank)
+    card = factories.concept(study_bank)
     answer(learner, study_item(study_next(learner=learner, now=now)), {"rating": 3}, at=now)
+    MisconceptionLink.objects.create(template_id="t", misconception_id="m", card=card)
+    misconception_remediate(learner=learner, misconception_id="m", template_id="t", now=now)
     client.force_login(User.objects.create_superuser("root", password="pw-root-123"))
 
-    for model in (Attempt, BankSubscription, CardState, IssuedItem, ReviewLog, StudySettings):
+    models = (Attempt, BankSubscription, CardState, IssuedItem, ReviewLog, StudySettings)
+    for model in (*models, Remediation, MisconceptionLink):
         row = model.objects.get()
         opts = model._meta
         changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))

@@ -13,12 +13,12 @@ from django.contrib.auth.models import User
 
 from compute.templates import VariantKey, generate
 from knowledge.models import Bank
-from quizzes import services
 from quizzes.errors import StudyError
 from quizzes.models import Attempt, CardState, ReviewLog
 from quizzes.scheduling import MemoryState, Rating, ReviewEvent, replay
 from quizzes.selectors import card_state_memory
 from quizzes.services import attempt_submit, attempt_wait, study_next, study_settings_update
+from quizzes.services import grading as grading_services
 from tests.quizzes import factories
 from tests.quizzes.helpers import answer, issued, numeric_answer, study_item
 
@@ -63,7 +63,7 @@ def test_a_wrong_numeric_answer_is_again_and_logs_its_misconception(
     variant = generate(VariantKey.from_json(json.dumps(issued(item).variant_key)))
     slip = next(m for m in variant.misconceptions if m.id == "forgot_plus_one")
     hooked: list[dict[str, Any]] = []
-    monkeypatch.setattr(services, "misconception_remediate", lambda **kw: hooked.append(kw))
+    monkeypatch.setattr(grading_services, "misconception_remediate", lambda **kw: hooked.append(kw))
 
     attempt = answer(learner, item, {"answer": slip.text}, at=now, duration_ms=1_000)
 
@@ -270,7 +270,7 @@ def test_attempt_wait_returns_the_result_or_the_pending_attempt_in_time(
     assert pending.status == Attempt.Status.PENDING
     assert 0.2 <= time.monotonic() - started < 2
 
-    services.attempt_grade(attempt_id=attempt.pk, now=now)
+    grading_services.attempt_grade(attempt_id=attempt.pk, now=now)
     assert attempt_wait(attempt_id=attempt.pk, learner=learner, timeout=5).status == "graded"
     with pytest.raises(StudyError) as caught:
         attempt_wait(attempt_id=attempt.pk, learner=factories.learner("eve"), timeout=0)

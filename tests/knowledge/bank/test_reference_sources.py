@@ -20,7 +20,7 @@ from knowledge.services import bank_load
 pytestmark = pytest.mark.django_db
 
 PAPER: dict[str, Any] = {
-    "id": "ren2015-faster-rcnn",
+    "id": "zz-test-paper",
     "kind": "paper",
     "title": {"zh": "Faster R-CNN：基于区域建议网络的实时检测", "en": "Faster R-CNN"},
     "authors": "Shaoqing Ren, Kaiming He, Ross Girshick, Jian Sun",
@@ -31,7 +31,9 @@ PAPER: dict[str, Any] = {
 
 
 def _add_reference(root: Path, doc: dict[str, Any], *, cite: bool = True) -> None:
-    (root / "sources" / f"{doc['id']}.yaml").write_text(
+    path = root / "sources" / f"{doc['id']}.yaml"
+    assert not path.exists(), "the test's paper must not be one of the bank's own"
+    path.write_text(
         yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     if not cite:
@@ -108,7 +110,7 @@ def test_an_uncited_reference_section_counts_as_uncovered(bank_copy: Path) -> No
 
     table = coverage_markdown(read_bank(bank_copy))
 
-    assert "| ren2015-faster-rcnn:3.1 | Region Proposal Networks | **none** |" in table
+    assert "| zz-test-paper:3.1 | Region Proposal Networks | **none** |" in table
 
 
 def test_coverage_reports_seed_sections_and_beyond_seed_areas_apart(bank_copy: Path) -> None:
@@ -118,7 +120,7 @@ def test_coverage_reports_seed_sections_and_beyond_seed_areas_apart(bank_copy: P
     table = coverage_markdown(data)
     seed_part, _, beyond_part = table.partition("## Beyond the seeds")
 
-    assert "| 000:" in seed_part and "ren2015-faster-rcnn" not in seed_part
-    assert "- `ren2015-faster-rcnn` (paper): Shaoqing Ren" in beyond_part
-    assert "| ren2015-faster-rcnn:3.1 | Region Proposal Networks | `" in beyond_part
+    assert "| 000:" in seed_part and "zz-test-paper" not in seed_part
+    assert "- `zz-test-paper` (paper): Shaoqing Ren" in beyond_part
+    assert "| zz-test-paper:3.1 | Region Proposal Networks | `" in beyond_part
     assert sum(beyond_seed_areas(data).values()) >= 1
