@@ -33,6 +33,7 @@ from compute.templates import (  # noqa: F401  (importing registers the template
     t_pooling,
     t_receptive,
     t_schedules,
+    t_segmentation,
     t_tensors,
     t_training,
 )
