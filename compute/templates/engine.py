@@ -51,6 +51,7 @@ __all__ = [
     "Variant",
     "VariantKey",
     "check_seed",
+    "distinguishable",
     "generate",
     "get_template",
     "grade",
@@ -492,6 +493,43 @@ def _draw_core(t: Template, seed: int, draw: Draw, constraints: dict[str, Any]) 
             f"rejected all {rejected} draws (for example a kernel larger than the padded input)"
         )
     raise RuntimeError(f"template {t.id!r} found no valid variant for seed {seed}")
+
+
+def distinguishable(t: Template, p: Params) -> bool:
+    """Return whether the engine keeps the unconstrained draw ``p`` of ``t`` as a variant.
+
+    The test is the one :func:`generate` applies to each draw without constraints: the answer
+    exists and is finite, every misconception that shows lies away from the answer (an
+    absorbable one may coincide with it) and from the others (unless it defers to the one it
+    meets), and at least ``MIN_APPLICABLE`` show. A sampler may use it to keep only inputs the
+    engine accepts, so that the first draw of every seed is the variant. ``t.answer`` may
+    annotate ``p`` as it does during a draw. Raises whatever the template's own code raises
+    other than the ValueError that rejects a draw.
+    """
+    try:
+        ans = t.answer(p)
+    except ValueError:
+        return False
+    if type(ans) is float and not math.isfinite(ans):
+        return False
+    values: list[tuple[Misconception, Value]] = []
+    for m in t.misconceptions:
+        try:
+            v = m.value(p)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if v is None or (type(v) is float and not math.isfinite(v)):
+            continue
+        if _is_close(t, v, ans):
+            if m.absorbable:
+                continue
+            return False
+        clash = next((e for e, w in values if _is_close(t, v, w)), None)
+        if clash is None:
+            values.append((m, v))
+        elif m.defers_to != clash.id:
+            return False
+    return len(values) >= MIN_APPLICABLE
 
 
 @lru_cache(maxsize=8192)

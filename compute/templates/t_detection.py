@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -19,18 +19,20 @@ from compute.templates.base import (
     Tolerance,
     Value,
 )
-from compute.templates.engine import register
+from compute.templates.engine import distinguishable, get_template, register
 from compute.templates.fmt import mis, num
 
 __all__ = [
     "DetectionAnchorCount",
     "DetectionAp50VsAp5095",
     "DetectionApCoco101",
+    "DetectionApCoco101V2",
     "DetectionApVoc07",
     "DetectionApVocAllPoint",
     "DetectionFpnLevelShape",
     "DetectionMapClasses",
     "DetectionMatchTpFp",
+    "DetectionMatchTpFpV2",
     "DetectionSsdDefaultBoxes",
     "DetectionYolov1Output",
 ]
@@ -211,6 +213,91 @@ class DetectionMatchTpFp(Template):
         )
 
 
+@register
+class DetectionMatchTpFpV2(DetectionMatchTpFp):
+    """Version 2: two duplicate pairs placed so that every misconception shows, each differently.
+
+    Version 1 placed its boxes at random: 42% of draws were rejected (the index-order and the
+    best-IoU-per-GT mistakes gave the same set, or only one mistake showed), up to 10 draws per
+    variant. Here objects A (G0) and B (G1) each get a tight box (corners within 2 px, IoU at
+    least 0.87) and a loose one (shifted 12-17% of the width, IoU 0.67 to 0.79), and the
+    ranking is arranged so that on A the loose box scores higher and comes first in index order,
+    on B the tight box scores higher but the loose box comes first. Then the COCO answer takes
+    A-loose and B-tight; ``duplicates_counted`` adds the two other boxes, ``index_order`` takes
+    B-loose instead of B-tight, ``best_iou_per_gt`` takes A-tight instead of A-loose: three
+    distinct wrong sets on every draw. An optional fifth box is a tight box alone on G2 (a TP
+    for every rule) or a poorly placed one (moved down 40-50% of its height, IoU at most 0.44, a
+    FP for every rule). No IoU is within 0.06 of the 0.5 or 0.6 threshold. The answer, texts and misconceptions are version
+    1's; version 1 stays registered to re-grade the attempts pinned to it.
+    """
+
+    version = 2
+
+    def sample(self, draw: Draw) -> Params:
+        """Draw 2-3 separated objects, the two duplicate pairs, an optional box, the ranking."""
+        n_gt = draw.pick("objects", (2, 3))
+        if not 1 <= n_gt <= 5:
+            raise ValueError(f"objects must be from 1 to 5, got {n_gt}")
+        gts: list[Box] = []
+        for k in range(n_gt):
+            x0 = 20 + 160 * k + draw.free(0, 30)
+            y0 = draw.free(10, 60)
+            gts.append((x0, y0, x0 + draw.free(60, 110), y0 + draw.free(60, 110)))
+        t = draw.pick("threshold", (0.5, 0.5, 0.6))
+        if not 0.1 <= t <= 0.9:
+            raise ValueError(f"threshold must be from 0.1 to 0.9, got {t}")
+
+        def shifted(g: Box, dx: int, dy: int) -> Box:
+            # Objects start at x >= 20 and y >= 10 and no shift goes below -18: nothing clips.
+            return (g[0] + dx, g[1] + dy, g[2] + dx, g[3] + dy)
+
+        def tight(g: Box) -> Box:
+            return shifted(g, draw.free(-2, 2), draw.free(-2, 2))
+
+        def loose(g: Box) -> Box:
+            sign = 1 if draw.uniform() < 0.5 else -1
+            return shifted(g, sign * ((g[2] - g[0]) * draw.free(12, 17) // 100), draw.free(-2, 2))
+
+        a, b = gts[0], gts[min(1, n_gt - 1)]
+        # Roles: 0 A-tight, 1 A-loose, 2 B-tight, 3 B-loose, 4 the optional box.
+        placed = [tight(a), loose(a), tight(b), loose(b)]
+        if draw.free(0, 1):
+            if n_gt == 3 and draw.uniform() < 0.5:
+                placed.append(tight(gts[2]))
+            else:  # moved down 40-50% of its height: no clipping at 0, no neighbour reached
+                g = gts[draw.index(n_gt)]
+                w, h = g[2] - g[0], g[3] - g[1]
+                placed.append(
+                    shifted(g, draw.free(-w // 10, w // 10), h * draw.free(40, 50) // 100)
+                )
+        n_det = len(placed)
+        at = sorted(range(n_det), key=lambda _: draw.uniform())  # at[role] = index shown
+        scores: list[float] = []
+        while len(scores) < n_det:
+            s = round(0.3 + 0.69 * draw.uniform(), 2)
+            if s not in scores:
+                scores.append(s)  # scores[role]
+        # A: the loose box first in index order and higher in score; B: the loose box first in
+        # index order but lower in score.
+        for first, second in ((1, 0), (3, 2)):
+            if at[first] > at[second]:
+                at[first], at[second] = at[second], at[first]
+        if scores[1] < scores[0]:
+            scores[0], scores[1] = scores[1], scores[0]
+        if scores[2] < scores[3]:
+            scores[2], scores[3] = scores[3], scores[2]
+        role_at = sorted(range(n_det), key=lambda role: at[role])
+        dets = [placed[role] for role in role_at]
+        shown = tuple(scores[role] for role in role_at)
+        return {
+            "gts": tuple(gts),
+            "dets": tuple(dets),
+            "scores": shown,
+            "t": t,
+            "_iou": boxes.box_iou(dets, gts).tolist(),
+        }
+
+
 # --------------------------------------------------------------------------------------------
 # AP from a ranked list of detections
 # --------------------------------------------------------------------------------------------
@@ -225,16 +312,26 @@ def _ranked(draw: Draw) -> Params:
     n_tp = draw.free(2, min(n_gt, n_det - 1))
     slots = sorted(range(n_det), key=lambda _: draw.uniform())[:n_tp]
     flags = tuple("TP" if i in slots else "FP" for i in range(n_det))
+    return _ranked_params(n_gt, _descending_scores(draw, n_det), flags)
+
+
+def _descending_scores(draw: Draw, n_det: int) -> tuple[float, ...]:
+    """Draw ``n_det`` distinct scores from about 0.99 down, 0.02 to 0.10 apart."""
     scores: list[float] = []
     s = round(0.9 + 0.09 * draw.uniform(), 2)
     for _ in range(n_det):
         scores.append(s)
         s = round(s - 0.01 * draw.free(2, 10), 2)
+    return tuple(scores)
+
+
+def _ranked_params(n_gt: int, scores: tuple[float, ...], flags: tuple[str, ...]) -> Params:
+    """Return the parameters of a ranked list: its curve is computed once, here."""
     r, prec = detection.precision_recall_points(scores, [f == "TP" for f in flags], n_gt)
     # Kept as tuples: every misconception reads the same curve, and params must compare equal.
     return {
         "n_gt": n_gt,
-        "scores": tuple(scores),
+        "scores": scores,
         "flags": flags,
         "_r": tuple(r.tolist()),
         "_p": tuple(prec.tolist()),
@@ -526,6 +623,73 @@ class DetectionApCoco101(Template):
             f"whose recall is $\\ge r$; the {zero} points beyond the largest recall count 0. "
             f"Counting the points each rank covers:\n{f}",
         )
+
+
+#: Version 2 of the COCO AP template asks about 4, 5 or 6 objects and 5 to 9 detections.
+_COCO_V2_OBJECTS = (4, 5, 6)
+_COCO_V2_DETECTIONS = (5, 9)
+
+
+@cache
+def _coco_v2_lists() -> dict[tuple[int, int], tuple[tuple[str, ...], ...]]:
+    """Return, per (objects, detections), every TP/FP list version 2 of the COCO template asks.
+
+    The candidates are the lists that start with a TP and hold 2 to ``min(objects, detections
+    - 1)`` TPs (at least one FP); kept are those the engine accepts as a variant
+    (:func:`~compute.templates.engine.distinguishable`: the all-point, 11-point and /100 values
+    lie outside three tolerance widths of the answer and of each other). Which values the
+    misconceptions take depends on the order of TPs and FPs only, not on the scores, so a list
+    kept here is accepted whatever scores are drawn for it. Built on first use (about 0.1 s).
+    """
+    template = get_template(DetectionApCoco101.id, 2)
+    lists: dict[tuple[int, int], tuple[tuple[str, ...], ...]] = {}
+    low, high = _COCO_V2_DETECTIONS
+    for n_gt in _COCO_V2_OBJECTS:
+        for n_det in range(low, high + 1):
+            scores = tuple(round(0.9 - 0.05 * k, 2) for k in range(n_det))
+            kept = []
+            for rest in range(1 << (n_det - 1)):
+                flags = ("TP", *("TP" if rest >> k & 1 else "FP" for k in range(n_det - 1)))
+                if 2 <= flags.count("TP") <= min(n_gt, n_det - 1) and distinguishable(
+                    template, _ranked_params(n_gt, scores, flags)
+                ):
+                    kept.append(flags)
+            lists[n_gt, n_det] = tuple(kept)
+    return lists
+
+
+@register
+class DetectionApCoco101V2(DetectionApCoco101):
+    """Version 2: the TP/FP list is drawn among those whose misconceptions are distinguishable.
+
+    With version 1's random lists, the COCO AP usually lies within the tolerance of the
+    all-point AP (76% of draws are rejected, a median of 5 draws per variant, 19 at the 95th
+    percentile, each repeated when a worker re-grades). For an object count whose recall steps
+    fall on the 0.01 grid, the 101-point sum is ``(e_1 + 100 * AP_allpoint) / 101`` (``e_1``
+    the interpolated precision of the first rank), so the two differ by ``(e_1 -
+    AP_allpoint) / 101``: visible only when the top detection is a TP and the AP is moderate.
+    Here the list is drawn uniformly among the admissible ones (:func:`_coco_v2_lists`), so the
+    first draw of every seed is the variant. The answer, texts and misconceptions are version
+    1's; version 1 stays registered to re-grade the attempts pinned to it. A constraint outside
+    the table's objects and detections falls back to version 1's random list (and its redraws).
+    """
+
+    version = 2
+
+    def sample(self, draw: Draw) -> Params:
+        """Draw the object and detection counts, then one admissible TP/FP list and scores."""
+        n_gt = draw.pick("objects", _COCO_V2_OBJECTS)
+        n_det = draw.integer("detections", *_COCO_V2_DETECTIONS)
+        if not (2 <= n_gt <= 50 and 3 <= n_det <= 30):
+            raise ValueError("objects must be from 2 to 50 and detections from 3 to 30")
+        lists = _coco_v2_lists().get((n_gt, n_det))
+        if lists:
+            flags = lists[draw.index(len(lists))]
+        else:
+            n_tp = draw.free(2, min(n_gt, n_det - 1))
+            slots = sorted(range(n_det), key=lambda _: draw.uniform())[:n_tp]
+            flags = tuple("TP" if i in slots else "FP" for i in range(n_det))
+        return _ranked_params(n_gt, _descending_scores(draw, n_det), flags)
 
 
 @lru_cache(maxsize=512)

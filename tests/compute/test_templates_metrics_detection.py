@@ -23,13 +23,23 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 from sklearn import metrics as skm
 
-from compute.templates import Variant, generate
+from compute.templates import Variant, engine, generate, get_template, registry
+from compute.templates.t_detection import _coco_v2_lists
+from compute.templates.t_metrics import _ap_v2_labels
 
 SEEDS = range(200)
 
 
-def variants(template_id: str, seeds: range = SEEDS) -> list[Variant]:
-    return [generate(template_id, seed) for seed in seeds]
+def variants(
+    template_id: str, seeds: range = SEEDS, *, version: int | None = None
+) -> list[Variant]:
+    return [generate(template_id, seed, version=version) for seed in seeds]
+
+
+def all_versions(template_id: str, seeds: range = SEEDS) -> list[Variant]:
+    """Return the variants of every registered version of ``template_id`` (v1 re-grades)."""
+    found = sorted(t.version for t in registry() if t.id == template_id)
+    return [v for version in found for v in variants(template_id, seeds, version=version)]
 
 
 def binary(p: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +96,7 @@ def test_ranking_templates_match_sklearn() -> None:
     for v in variants("metrics.roc_auc"):
         want = skm.roc_auc_score(v.params["labels"], v.params["scores"])
         assert v.answer == pytest.approx(want, abs=1e-12), v.seed
-    for v in variants("metrics.average_precision"):
+    for v in all_versions("metrics.average_precision"):
         labels, scores = v.params["labels"], v.params["scores"]
         assert v.answer == pytest.approx(skm.average_precision_score(labels, scores), abs=1e-12)
         precision, recall, _ = skm.precision_recall_curve(labels, scores)
@@ -137,7 +147,7 @@ def cocoeval(
 
 
 def test_match_template_agrees_with_cocoeval() -> None:
-    for v in variants("detection.match_tp_fp"):
+    for v in all_versions("detection.match_tp_fp"):
         p = v.params
         dets = [(1, list(map(float, b)), s) for b, s in zip(p["dets"], p["scores"], strict=True)]
         ev = cocoeval([(1, list(map(float, b))) for b in p["gts"]], dets, p["t"])
@@ -162,7 +172,7 @@ def ranked_to_coco(p: Any) -> tuple[list[tuple[int, list[float]]], list[Any]]:
 
 
 def test_coco_101_point_template_agrees_with_cocoeval() -> None:
-    for v in variants("detection.ap_coco_101pt"):
+    for v in all_versions("detection.ap_coco_101pt"):
         gts, dets = ranked_to_coco(v.params)
         ev = cocoeval(gts, dets, 0.5)
         want = float(np.mean(ev.eval["precision"][0, :, 0, 0, -1]))
@@ -274,3 +284,92 @@ def test_yolov1_template_gives_the_papers_7x7x30() -> None:
     for v in variants("detection.yolov1_output"):
         p = v.params
         assert v.answer == (p["S"], p["S"], p["B"] * 5 + p["C"])
+
+
+# --------------------------------------------------------------------------------------------
+# Version 2 of the three templates whose version 1 redraws often (issue 9, requirement 6)
+# --------------------------------------------------------------------------------------------
+
+REDRAWN = ("detection.ap_coco_101pt", "metrics.average_precision", "detection.match_tp_fp")
+V2_SEEDS = range(500)
+
+
+@pytest.mark.parametrize("template_id", REDRAWN)
+def test_v2_keeps_the_first_draw_of_every_seed(
+    template_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v2 samples only inputs the engine accepts: one draw per seed, where v1 needs up to 68."""
+    cls = type(get_template(template_id, 2))
+    sample = cls.sample
+    calls: list[int] = []
+
+    def counting(self: Any, draw: Any) -> Any:
+        calls.append(1)
+        return sample(self, draw)
+
+    monkeypatch.setattr(cls, "sample", counting)
+    engine._core.cache_clear()
+    draws = []
+    for seed in V2_SEEDS:
+        calls.clear()
+        generate(template_id, seed, version=2)
+        draws.append(len(calls))
+    engine._core.cache_clear()
+    assert max(draws) == 1, [s for s, n in zip(V2_SEEDS, draws, strict=True) if n > 1][:10]
+
+
+@pytest.mark.parametrize("template_id", REDRAWN)
+def test_v2_shows_every_misconception_apart_from_the_answer_and_each_other(
+    template_id: str,
+) -> None:
+    v1, v2 = get_template(template_id, 1), get_template(template_id, 2)
+    assert v2.misconceptions == v1.misconceptions  # same ids, values and feedback: links hold
+    always = {m.id for m in v2.misconceptions if not m.absorbable}
+    for v in variants(template_id, V2_SEEDS, version=2):
+        shown = {m.id: m.value for m in v.misconceptions}
+        assert always <= shown.keys(), (v.seed, shown)
+        values = [v.answer, *shown.values()]
+        for i, a in enumerate(values):
+            for b in values[i + 1 :]:
+                if isinstance(a, float) and isinstance(b, float):
+                    # at least three tolerance widths apart (the engine's separation)
+                    assert abs(a - b) > 3 * v.tolerance.abs, (v.seed, values)
+                else:
+                    assert isinstance(a, frozenset) and isinstance(b, frozenset)
+                    assert a != b, (v.seed, values)
+
+
+def test_v2_match_places_every_iou_away_from_the_threshold() -> None:
+    for v in variants("detection.match_tp_fp", V2_SEEDS, version=2):
+        ious = [x for row in v.params["_iou"] for x in row]
+        assert all(abs(x - v.params["t"]) >= 0.06 for x in ious), v.seed
+        assert isinstance(v.answer, frozenset) and len(v.answer) >= 2
+
+
+def test_v2_tables_cover_every_unconstrained_draw() -> None:
+    coco = _coco_v2_lists()
+    assert {n for n, _ in coco} == {4, 5, 6}
+    assert {d for _, d in coco} == set(range(5, 10))
+    assert all(coco.values())
+    for lists in coco.values():
+        assert all(flags[0] == "TP" and "FP" in flags for flags in lists)
+    ap = _ap_v2_labels()
+    assert sorted(ap) == [6, 7, 8] and all(ap.values())
+    for labels_lists in ap.values():
+        assert all(2 <= sum(labels) <= 4 for labels in labels_lists)
+
+
+@pytest.mark.parametrize(
+    ("template_id", "constraints"),
+    [
+        ("detection.ap_coco_101pt", {"objects": [3], "detections": [7]}),
+        ("metrics.average_precision", {"items": [10]}),
+        ("detection.match_tp_fp", {"objects": [1]}),
+    ],
+)
+def test_v2_constraints_outside_the_design_fall_back_to_redraws(
+    template_id: str, constraints: dict[str, list[int]]
+) -> None:
+    v = generate(template_id, 0, version=2, constraints=constraints)
+    assert v.version == 2 and v.misconceptions
+    assert generate(template_id, 0, version=2, constraints=constraints).answer == v.answer
