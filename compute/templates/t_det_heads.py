@@ -3,8 +3,12 @@ DIoU/CIoU losses and Soft-NMS."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
 
 from compute import anchors, boxes, detection_boxes
 from compute.templates.base import AnswerKind, Bilingual, Draw, Params, Template, Tolerance, Value
@@ -686,14 +690,20 @@ def _pair_sample(draw: Draw, stretch: bool) -> Params:
     x0, y0 = draw.free(0, 200), draw.free(0, 200)
     gw, gh = draw.free(40, 160), draw.free(40, 160)
     gt = (x0, y0, x0 + gw, y0 + gh)
-    if stretch:  # a clearly different aspect ratio
-        pw, ph = (gw * draw.free(120, 200) // 100, gh * draw.free(50, 90) // 100)
+    if stretch:
+        # A clearly different aspect ratio and a good overlap, so that CIoU's alpha * v term is
+        # large enough to tell CIoU from DIoU (alpha = v / ((1 - IoU) + v) shrinks with IoU).
+        # The centres lie apart (a sixth to a third of the box), so rho^2 / c^2 shows too.
+        pw, ph = (gw * draw.free(170, 250) // 100, gh * draw.free(40, 60) // 100)
         if draw.uniform() < 0.5:
-            pw, ph = (gw * draw.free(50, 90) // 100, gh * draw.free(120, 200) // 100)
+            pw, ph = (gw * draw.free(40, 60) // 100, gh * draw.free(170, 250) // 100)
+        sx, sy = (1 if draw.uniform() < 0.5 else -1), (1 if draw.uniform() < 0.5 else -1)
+        px = x0 + (gw - pw) // 2 + sx * draw.free(gw // 6, gw // 3)
+        py = y0 + (gh - ph) // 2 + sy * draw.free(gh // 6, gh // 3)
     else:
         pw, ph = gw + draw.free(-gw // 3, gw // 3), gh + draw.free(-gh // 3, gh // 3)
-    px = x0 + draw.free(-pw // 2, gw // 2)
-    py = y0 + draw.free(-ph // 2, gh // 2)
+        px = x0 + draw.free(-pw // 2, gw // 2)
+        py = y0 + draw.free(-ph // 2, gh // 2)
     pred = (max(0, px), max(0, py), max(0, px) + pw, max(0, py) + ph)
     return {"pred": pred, "gt": gt}
 
@@ -891,6 +901,14 @@ def _snms_sample(draw: Draw) -> Params:
     return {"boxes": tuple(bx), "scores": tuple(scores)}
 
 
+@functools.lru_cache(maxsize=32)
+def _iou_matrix(bx: tuple[tuple[float, ...], ...]) -> npt.NDArray[np.float64]:
+    """The boxes' pairwise IoU, once per variant (the answer and each misconception read it)."""
+    iou = boxes.box_iou(bx, bx)
+    iou.setflags(write=False)
+    return iou
+
+
 def _snms(p: Params, method: str, nt: float | None = None) -> list[float]:
     r = detection_boxes.soft_nms(
         p["boxes"],
@@ -912,7 +930,7 @@ def _pick_target(p: Params, method: str) -> None:
         sigma=p.get("sigma", 0.5),
     )
     order = r.order.tolist()
-    iou = boxes.box_iou(p["boxes"], p["boxes"])
+    iou = _iou_matrix(tuple(tuple(b) for b in p["boxes"]))
     gate = p.get("nt", 0.3) if method == "linear" else 1e-9
     best = None
     for pos, i in enumerate(order):
@@ -962,7 +980,7 @@ def _snms_prompt(p: Params, zh_rule: str, en_rule: str) -> Bilingual:
 def _snms_solution(p: Params, method: str, answer: Value) -> Bilingual:
     s = list(p["scores"])
     remaining = list(range(4))
-    iou = boxes.box_iou(p["boxes"], p["boxes"])
+    iou = _iou_matrix(tuple(tuple(b) for b in p["boxes"]))
     zh, en = [], []
     while remaining:
         m = max(remaining, key=lambda i: (s[i], -i))
@@ -1054,7 +1072,7 @@ def _snms_custom(p: Params, f: Callable[[float, float], float]) -> float | None:
     """Soft-NMS with a custom rescoring ``f(iou, score)``, for misconceptions; the target's score."""
     s = list(p["scores"])
     remaining = list(range(4))
-    iou = boxes.box_iou(p["boxes"], p["boxes"])
+    iou = _iou_matrix(tuple(tuple(b) for b in p["boxes"]))
     while remaining:
         m = max(remaining, key=lambda i: (s[i], -i))
         remaining.remove(m)
