@@ -52,6 +52,7 @@ from bench.engine_stack import (  # noqa: E402
     LiveStack,
     live_stack,
 )
+from bench.healthz import latency_summary  # noqa: E402
 from quizzes.optimizer import (  # noqa: E402
     CardReview,
     DayRule,
@@ -137,22 +138,6 @@ SUBMIT_MIX = (
     ("concept_typed", "concept", ""),
     ("concept_self_rated", "concept", ""),
 )
-
-
-def _percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-
-    def pct(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 2)
-
-    return {
-        "n": len(ordered),
-        "p50_ms": pct(0.50),
-        "p95_ms": pct(0.95),
-        "p99_ms": pct(0.99),
-        "max_ms": round(ordered[-1], 2),
-        "mean_ms": round(statistics.fmean(ordered), 2),
-    }
 
 
 def _bulk_learners(prefix: str, count: int) -> list[Any]:
@@ -350,16 +335,16 @@ def bench_submit_latency(
         "statuses": dict(statuses),
         "errors": errors[:5],
         "error_count": len(errors),
-        "latency_submit_to_graded": _percentiles(
+        "latency_submit_to_graded": latency_summary(
             [(r["seen"] - r["start"]) * 1000 for r in measured]
         ),
-        "submit_call": _percentiles([(r["submitted"] - r["start"]) * 1000 for r in measured]),
-        "queue_submitted_to_grading_start": _percentiles([r["queue_ms"] for r in measured]),
-        "client_lag_behind_schedule": _percentiles(
+        "submit_call": latency_summary([(r["submitted"] - r["start"]) * 1000 for r in measured]),
+        "queue_submitted_to_grading_start": latency_summary([r["queue_ms"] for r in measured]),
+        "client_lag_behind_schedule": latency_summary(
             [(r["start"] - r["target"]) * 1000 for r in measured]
         ),
         "by_kind_p50_p95_ms": {
-            label: [_percentiles(v)["p50_ms"], _percentiles(v)["p95_ms"]]
+            label: [latency_summary(v)["p50_ms"], latency_summary(v)["p95_ms"]]
             for label, v in sorted(by_label.items())
         },
         "cpu_ms_per_submission": cpu_ms,
@@ -524,7 +509,7 @@ def _next_item_round(
                 }
             )
         result[f"states_{size}"] = {
-            **_percentiles(runs[size]),
+            **latency_summary(runs[size]),
             "queries_per_call": len(queries.captured_queries),
             "slowest_queries": profiled,
         }

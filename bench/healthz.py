@@ -29,6 +29,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ def _get(url: str) -> tuple[int, float]:
     return status, (time.perf_counter() - started) * 1000
 
 
-def _summary(samples: list[float]) -> dict[str, float]:
+def latency_summary(samples: Sequence[float]) -> dict[str, float]:
+    """Return n, p50/p95/p99 (nearest rank), max and mean of millisecond samples, rounded."""
     ordered = sorted(samples)
 
     def pct(p: float) -> float:
@@ -96,11 +98,11 @@ def measure(base: str, *, clients: int, seconds: float) -> dict[str, Any]:
     return {
         "clients": clients,
         "seconds": seconds,
-        "healthz": _summary(all_health),
+        "healthz": latency_summary(all_health),
         "healthz_per_second": round(len(all_health) / seconds, 1),
         "healthz_statuses": {str(k): v for k, v in sorted(merged.items())},
-        "home_alone": _summary(home_alone),
-        "home_during_healthz_load": _summary(home_loaded),
+        "home_alone": latency_summary(home_alone),
+        "home_during_healthz_load": latency_summary(home_loaded),
     }
 
 
